@@ -1,0 +1,43 @@
+rule synthetic_benchmark:
+    output:
+        metrics="results/synthetic/metrics_per_seed.csv",
+        rounds="results/synthetic/failure_rounds.csv",
+    params:
+        synthetic=as_json(config["synthetic"]),
+    log:
+        "logs/synthetic_benchmark.log",
+    benchmark:
+        "benchmarks/out/synthetic_benchmark.tsv"
+    threads: 2
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    conda:
+        "../environment.yml"
+    shell:
+        "python src/scripts/synthetic_benchmark.py --params {params.synthetic:q}"
+        " --metrics {output.metrics} --rounds {output.rounds} 2> {log}"
+
+
+rule synthetic_report:
+    input:
+        metrics=rules.synthetic_benchmark.output.metrics,
+        rounds=rules.synthetic_benchmark.output.rounds,
+    output:
+        csv="results/synthetic/benchmark.csv",
+        markdown="results/synthetic/benchmark.md",
+        pdf="paper_figures/synthetic_benchmark.pdf",
+        png="paper_figures/synthetic_benchmark.png",
+    log:
+        "logs/synthetic_report.log",
+    benchmark:
+        "benchmarks/out/synthetic_report.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    conda:
+        "../environment.yml"
+    shell:
+        "python src/scripts/synthetic_report.py --metrics {input.metrics} --rounds {input.rounds}"
+        " --csv {output.csv} --markdown {output.markdown} --figures {output.pdf} {output.png} 2> {log}"

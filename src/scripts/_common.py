@@ -1,0 +1,33 @@
+"""Shared by the entry-point scripts: logging to stderr (Snakemake sends it to the rule's log)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import platform
+import sys
+
+
+def setup_logging() -> None:
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+
+
+def environment() -> dict[str, str]:
+    """Library versions, for sidecars and logs."""
+    import numpy
+    import pandas
+    import torch
+
+    import fairl
+
+    return {
+        "python": platform.python_version(),
+        "fairl": fairl.__version__,
+        "torch": torch.__version__,
+        "numpy": numpy.__version__,
+        "pandas": pandas.__version__,
+    }
+
+
+def log_run(name: str, params: dict) -> None:
+    logging.getLogger(name).info("params %s | versions %s", json.dumps(params, sort_keys=True), environment())

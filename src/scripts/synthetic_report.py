@@ -1,0 +1,44 @@
+"""Table (CSV + Markdown) and figure (PDF + PNG) of the synthetic benchmark.
+
+    python src/scripts/synthetic_report.py --metrics results/synthetic/metrics_per_seed.csv \
+        --rounds results/synthetic/failure_rounds.csv --csv results/synthetic/benchmark.csv \
+        --markdown results/synthetic/benchmark.md --figures paper_figures/synthetic_benchmark.pdf paper_figures/synthetic_benchmark.png
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import pandas as pd
+
+import _common
+from fairl.figures import plot_synthetic_benchmark
+from fairl.tables import add_starc_reduction, summarise, to_markdown, write_table
+
+METRICS = ["starc_iid", "starc_pairs", "pair_accuracy", "f1", "auc", "spearman"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--metrics", required=True)
+    parser.add_argument("--rounds", required=True)
+    parser.add_argument("--csv", required=True)
+    parser.add_argument("--markdown", required=True)
+    parser.add_argument("--figures", nargs="+", required=True)
+    args = parser.parse_args()
+    _common.setup_logging()
+    per_seed = pd.read_csv(args.metrics)
+    per_round = pd.read_csv(args.rounds)
+    table = summarise(per_seed, "variant", METRICS)
+    method_of = dict(zip(per_seed["variant"], per_seed["method"]))
+    table.insert(1, "method", table["variant"].map(method_of))
+    for metric in ("starc_iid", "starc_pairs"):
+        table = add_starc_reduction(table, method_of, metric)
+    title = (f"Synthetic known-reward benchmark (mean ± sd over {table['n_seeds'].max()} seeds; "
+             "STARC: lower is better; reduction: 1 - STARC(FA variant) / STARC(its standard objective))")
+    write_table(table, to_markdown(table, METRICS), args.csv, args.markdown, title)
+    plot_synthetic_benchmark(per_seed, per_round, args.figures)
+
+
+if __name__ == "__main__":
+    main()

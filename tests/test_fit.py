@@ -1,0 +1,113 @@
+import numpy as np
+import pytest
+
+from fairl.irl import METHODS, LinearReward, fit_reward
+from fairl.metrics import preference_classification, starc_distance
+from fairl.synthetic import make_synthetic_preferences, train_test_split
+from tests.conftest import REALISABLE
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_every_method_recovers_a_realisable_reward(realisable, method):
+    train, test = train_test_split(REALISABLE.n_pairs, 0.2, seed=0)
+    a, b = realisable.subset(train), realisable.subset(test)
+    reward = fit_reward(a.h_pos, a.h_neg, method, seed=0)
+    r_pos, r_neg = reward.score(b.h_pos), reward.score(b.h_neg)
+    groups = np.tile(np.arange(len(test)), 2)
+    starc = starc_distance(np.r_[r_pos, r_neg], np.r_[b.r_pos, b.r_neg], groups)
+    assert starc < 0.2
+    assert preference_classification(r_pos, r_neg)["pair_accuracy"] > 0.9
+    # the recovered direction, not just the ranking of these pairs
+    iid = np.random.default_rng(1).standard_normal((4000, REALISABLE.dim))
+    assert starc_distance(reward.score(iid), iid @ realisable.theta_star) < 0.2
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_same_seed_gives_identical_parameters(small_pairs, method):
+    kwargs = {"rounds": 10} if method.startswith("fa_") else {"steps": 30}
+    a = fit_reward(*small_pairs, method, seed=3, **kwargs)
+    b = fit_reward(*small_pairs, method, seed=3, **kwargs)
+    c = fit_reward(*small_pairs, method, seed=4, **kwargs)
+    assert np.array_equal(a.theta_d, b.theta_d) and np.array_equal(a.theta_f, b.theta_f)
+    assert not np.array_equal(a.theta_d, c.theta_d)
+
+
+def test_score_is_linear_in_features_and_sums_the_paths(small_pairs):
+    reward = fit_reward(*small_pairs, "fa_max_entropy", seed=0, rounds=10)
+    h = small_pairs[0][:7]
+    r_d, r_f = reward.score_paths(h)
+    assert reward.score(h).shape == (7,)
+    assert np.allclose(reward.score(h), r_d + r_f)
+    assert np.allclose(reward.score(h), h @ reward.theta + reward.bias)
+
+
+def test_reward_has_zero_mean_on_training_outputs(small_pairs):
+    reward = fit_reward(*small_pairs, "max_margin", seed=0)
+    assert abs(reward.score(np.concatenate(small_pairs)).mean()) < 1e-9
+
+
+def test_save_and_load_round_trip(tmp_path, small_pairs):
+    reward = fit_reward(*small_pairs, "fa_max_margin", seed=0, rounds=5)
+    reward.save(tmp_path / "reward.npz")
+    loaded = LinearReward.load(tmp_path / "reward.npz")
+    assert loaded.method == "fa_max_margin" and loaded.hyperparameters["rounds"] == 5
+    assert np.array_equal(loaded.score(small_pairs[0]), reward.score(small_pairs[0]))
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda p, n: (p[:, :4], n), "same shape"),
+        (lambda p, n: (p[:1], n[:1]), "at least 2"),
+        (lambda p, n: (p[0], n[0]), "2-D"),
+        (lambda p, n: (np.where(np.arange(5) == 2, np.nan, p), n), "NaN or inf"),
+        (lambda p, n: (p, np.where(np.arange(5) == 0, np.inf, n)), "h_neg contains NaN or inf"),
+    ],
+)
+def test_bad_features_raise(small_pairs, mutate, message):
+    h_pos, h_neg = mutate(*small_pairs)
+    with pytest.raises(ValueError, match=message):
+        fit_reward(h_pos, h_neg, "max_margin")
+
+
+@pytest.mark.parametrize(
+    ("method", "kwargs", "message"),
+    [
+        ("irl", {}, "unknown method"),
+        ("max_margin", {"learning_rate": 0.1}, "unknown hyperparameter"),
+        ("max_margin", {"rounds": 10}, "apply only to FA-IRL"),
+        ("fa_max_margin", {"steps": 10}, "apply only to standard IRL"),
+        ("fa_max_margin", {"margin_failure": 0.05}, "must exceed margin"),
+        ("fa_max_entropy", {"temperature_failure": 0.2}, "temperature_failure"),
+        ("fa_max_margin", {"failure_mode": "oracle"}, "unknown failure_mode"),
+        ("fa_max_margin", {"failure_mode": "supervised"}, "needs failure_labels"),
+        ("fa_max_margin", {"failure_mode": "supervised", "failure_labels": np.ones(3, bool)}, "shape"),
+        ("fa_max_margin", {"failure_labels": np.ones(64, bool)}, "only with failure_mode='supervised'"),
+        ("max_entropy", {"temperature": 0.0}, "temperature must be > 0"),
+        ("fa_max_margin", {"sampling_init": 1.5}, "probability"),
+        ("max_margin", {"steps": 0}, "positive integer"),
+    ],
+)
+def test_bad_hyperparameters_raise(small_pairs, method, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        fit_reward(*small_pairs, method, **kwargs)
+
+
+def test_score_rejects_wrong_width_and_nan(small_pairs):
+    reward = fit_reward(*small_pairs, "max_entropy", steps=5)
+    with pytest.raises(ValueError, match=r"shape \(n, 5\)"):
+        reward.score(np.zeros((3, 4)))
+    with pytest.raises(ValueError, match="NaN or inf"):
+        reward.score(np.full((3, 5), np.nan))
+
+
+def test_synthetic_generator_is_seeded_and_has_the_requested_hard_share():
+    from fairl.synthetic import SyntheticConfig
+
+    config = SyntheticConfig(n_pairs=1000, dim=8, hard_fraction=0.25)
+    a, b = make_synthetic_preferences(config, 1), make_synthetic_preferences(config, 1)
+    assert np.array_equal(a.h_pos, b.h_pos) and a.is_hard.sum() == 250
+    gap = np.abs(a.r_pos - a.r_neg)
+    assert np.median(gap[a.is_hard]) < 0.25 * np.median(gap[~a.is_hard])
+    with pytest.raises(ValueError, match="hard_fraction"):
+        make_synthetic_preferences(SyntheticConfig(hard_fraction=1.5), 0)

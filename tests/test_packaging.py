@@ -1,0 +1,25 @@
+"""The install contract: pyproject and environment.yml pin the same versions; CI runs the README's test command."""
+
+import re
+import tomllib
+
+import yaml
+
+from tests.conftest import REPO
+
+
+def test_environment_yml_pins_what_pyproject_pins():
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    pyproject = set(project["dependencies"]) | set(project["optional-dependencies"]["test"])
+    env = yaml.safe_load((REPO / "environment.yml").read_text())
+    pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    conda = {p for p in pip if not p.startswith("-e")}
+    assert conda == pyproject
+    assert all(re.fullmatch(r"[A-Za-z0-9_.-]+==[0-9][A-Za-z0-9.+]*", p) for p in pyproject)
+
+
+def test_ci_runs_the_readme_test_command():
+    readme = (REPO / "README.md").read_text()
+    match = re.search(r"<!-- test-command -->\s*```(?:bash|sh)?\n(.+?)\n```", readme, re.S)
+    assert match, "README.md must show the test command in a fenced block after <!-- test-command -->"
+    assert match.group(1).strip() in (REPO / ".ci/run").read_text()

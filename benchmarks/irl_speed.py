@@ -1,0 +1,82 @@
+"""Wall time of every reward-extraction method vs scikit-learn's LogisticRegression (lbfgs).
+
+The textbook linear max-entropy IRL is logistic regression on difference vectors
+h+ - h-; we give scikit-learn each difference with a random sign and the sign as label
+(no intercept), so both classes exist. All fits run in one process, same data.
+
+    python benchmarks/irl_speed.py                       # 20,000 train pairs, d = 1024 (README figures)
+    python benchmarks/irl_speed.py --n-pairs 500 --dim 16 --out /tmp/speed.md   # smoke run
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.linear_model import LogisticRegression
+
+from fairl.io import atomic_write_text
+from fairl.irl import METHODS, fit_reward
+from fairl.synthetic import SyntheticConfig, make_synthetic_preferences, train_test_split
+
+
+def timed(fit, repeats: int):
+    """(result of the last fit, median wall time over `repeats` fits)."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = fit()
+        times.append(time.perf_counter() - start)
+    return result, float(np.median(times))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n-pairs", type=int, default=20000, help="training pairs")
+    parser.add_argument("--dim", type=int, default=1024, help="feature dimension d")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--repeats", type=int, default=3, help="fits per method; the median time is reported")
+    parser.add_argument("--out", default="results/irl_speed.md", help="Markdown table to write")
+    args = parser.parse_args()
+
+    n_total = int(round(args.n_pairs / 0.8))
+    data = make_synthetic_preferences(SyntheticConfig(n_pairs=n_total, dim=args.dim), args.seed)
+    train, test = train_test_split(n_total, 0.2, args.seed)
+    a, b = data.subset(train), data.subset(test)
+    rows = []
+
+    diff = a.h_pos - a.h_neg
+    sign = np.random.default_rng(args.seed).choice([-1.0, 1.0], len(diff))
+    fit_sklearn = lambda: LogisticRegression(solver="lbfgs", fit_intercept=False, max_iter=1000).fit(  # noqa: E731
+        diff * sign[:, None], sign > 0
+    )
+    logreg, sklearn_time = timed(fit_sklearn, args.repeats)
+    sklearn_acc = float(np.mean((b.h_pos - b.h_neg) @ logreg.coef_[0] > 0))
+    rows.append({"method": "sklearn LogisticRegression (lbfgs)", "seconds": sklearn_time, "held_out_pair_accuracy": sklearn_acc})
+
+    for method in METHODS:
+        reward, seconds = timed(lambda: fit_reward(a.h_pos, a.h_neg, method, seed=args.seed), args.repeats)
+        accuracy = float(np.mean(reward.score(b.h_pos) > reward.score(b.h_neg)))
+        rows.append({"method": method, "seconds": seconds, "held_out_pair_accuracy": accuracy})
+
+    table = pd.DataFrame(rows)
+    table["ratio_to_sklearn"] = table["seconds"] / sklearn_time
+    header = (
+        f"# IRL fit time: {len(diff)} training pairs, d = {args.dim}, {len(test)} held-out pairs\n\n"
+        f"{platform.processor() or platform.machine()}, torch {torch.__version__} with {torch.get_num_threads()} "
+        f"threads; median of {args.repeats} fits each; "
+        f"command: `python benchmarks/irl_speed.py --n-pairs {args.n_pairs} --dim {args.dim}`\n\n"
+    )
+    markdown = header + table.to_markdown(index=False, floatfmt=".3f") + "\n"
+    print(markdown)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(args.out, markdown)
+
+
+if __name__ == "__main__":
+    main()

@@ -53,11 +53,13 @@ def test_second_run_has_nothing_to_do(workdir):
     assert "Nothing to be done" in dry.stdout + dry.stderr
 
 
-def test_rerun_gives_identical_numbers(workdir):
-    first = (workdir / "results/synthetic/metrics_per_seed.csv").read_text()
+def test_rerun_gives_identical_outputs(workdir):
+    outputs = ["results/synthetic/metrics_per_seed.csv", "results/synthetic/benchmark.md",
+               "paper_figures/synthetic_benchmark.pdf", "paper_figures/synthetic_benchmark.png"]
+    first = {name: (workdir / name).read_bytes() for name in outputs}
     again = run(workdir, "all", "--forceall")
     assert again.returncode == 0, again.stderr[-3000:]
-    assert (workdir / "results/synthetic/metrics_per_seed.csv").read_text() == first
+    assert {name: (workdir / name).read_bytes() for name in outputs} == first
 
 
 def test_config_change_reruns_the_benchmark(workdir):

@@ -66,7 +66,9 @@ def plot_synthetic_benchmark(per_seed: pd.DataFrame, per_round: pd.DataFrame, pa
 
 
 def save(fig: plt.Figure, paths: list[str | Path]) -> None:
+    """Save to each path; no creation date is embedded, so a rerun gives identical bytes."""
     for path in paths:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=150)
+        metadata = {"CreationDate": None} if str(path).endswith(".pdf") else None
+        fig.savefig(path, dpi=150, metadata=metadata)
     plt.close(fig)

@@ -54,6 +54,7 @@ def test_canonicalisation_zeroes_every_group_mean():
     ("r_a", "r_b", "groups", "message"),
     [
         (np.ones(10), np.arange(10.0), None, "r_a is constant"),
+        (np.arange(10.0), np.repeat(5.0, 10) + np.float32(1e-7) * np.arange(10), None, "r_b is constant"),
         (np.arange(10.0), np.repeat([1.0, 2.0], 5), np.repeat([0, 1], 5), "r_b is constant within every prompt"),
         (np.arange(10.0), np.arange(9.0), None, "same outputs"),
         (np.arange(10.0), np.arange(10.0), np.arange(10), "single output"),

@@ -15,7 +15,8 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from fairl.irl import fit_reward
-from fairl.metrics import preference_classification, reward_correlations, starc_distance
+from fairl.evaluation import reward_metrics
+from fairl.metrics import starc_distance
 from fairl.synthetic import SyntheticConfig, make_synthetic_preferences, train_test_split
 
 log = logging.getLogger(__name__)
@@ -48,8 +49,7 @@ def run_benchmark(
         data = make_synthetic_preferences(generator, seed)
         train_index, test_index = train_test_split(generator.n_pairs, test_fraction, seed)
         train, test = data.subset(train_index), data.subset(test_index)
-        groups = np.tile(np.arange(len(test_index)), 2)  # both outputs of a pair share its prompt
-        true_test = np.concatenate([test.r_pos, test.r_neg])
+        prompt_ids = np.arange(len(test_index))  # one prompt per pair
         # fresh outputs from the same output distribution: every reward direction counts
         iid = np.random.default_rng([seed, 1]).standard_normal((n_iid_outputs, generator.dim))
         iid *= np.sqrt(1 + generator.prompt_scale**2)
@@ -58,13 +58,12 @@ def run_benchmark(
             if hp.get("failure_mode") == "supervised":
                 hp["failure_labels"] = train.is_hard
             reward = fit_reward(train.h_pos, train.h_neg, variant.method, seed=seed, **hp)
-            r_pos, r_neg = reward.score(test.h_pos), reward.score(test.h_neg)
-            scores = np.concatenate([r_pos, r_neg])
             row = {"variant": variant.name, "method": variant.method, "seed": seed}
-            row["starc_pairs"] = starc_distance(scores, true_test, groups)
+            metrics_row = reward_metrics(reward.score(test.h_pos), reward.score(test.h_neg),
+                                         test.r_pos, test.r_neg, prompt_ids)
+            row["starc_pairs"] = metrics_row.pop("starc")
             row["starc_iid"] = starc_distance(reward.score(iid), iid @ data.theta_star)
-            row.update(preference_classification(r_pos, r_neg))
-            row.update(reward_correlations(scores, true_test))
+            row.update(metrics_row)
             if variant.method.startswith("fa_"):
                 history = reward.history.assign(variant=variant.name, seed=seed)
                 rounds.append(history)

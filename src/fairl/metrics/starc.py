@@ -45,7 +45,8 @@ def starc_distance(r_a, r_b, groups=None) -> float:
     for name, reward in (("r_a", r_a), ("r_b", r_b)):
         centred = canonicalise(reward, groups)
         norm = np.linalg.norm(centred)
-        if not norm > 1e-12 * max(1.0, np.abs(reward).max()):
+        # relative to the reward's own size: float32 rounding (~1e-7) must not pass for a ranking
+        if not norm > 1e-6 * max(np.linalg.norm(reward), 1e-300):
             where = "within every prompt group" if groups is not None else "over all outputs"
             raise ValueError(f"{name} is constant {where}; STARC is undefined for a reward that ranks nothing")
         standardised.append(centred / norm)

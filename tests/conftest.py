@@ -22,3 +22,17 @@ def small_pairs():
     h_neg = rng.standard_normal((64, 5))
     h_pos = h_neg + rng.standard_normal((64, 5)) + np.array([1.0, 0, 0, 0, 0])
     return h_pos, h_neg
+
+
+CORPUS = [
+    "you are an idiot and a fool", "have a nice day my friend", "what a stupid thing to say",
+    "thanks for the kind words", "shut up you moron", "I really enjoyed the article",
+] * 10
+
+
+@pytest.fixture(scope="session")
+def tiny_policy(tmp_path_factory):
+    """A tiny random GPT-NeoX saved as a local Hugging Face directory."""
+    from fairl.policies import build_tiny_policy
+
+    return str(build_tiny_policy(tmp_path_factory.mktemp("tiny") / "policy", CORPUS, seed=0))

@@ -1,0 +1,64 @@
+"""Reward extraction on LM preference pairs: every IRL variant × seed, scored on held-out pairs.
+
+Split: pairs 80/20 by a seeded permutation [precursor: 80/20]. Supervised failure labels
+(the ablation) come from the independent evaluation judge, not from r*: a pair is a
+labelled failure when that judge does not find the aligned output less toxic.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from fairl.benchmark import Variant
+from fairl.evaluation import reward_metrics
+from fairl.irl import LinearReward, fit_reward
+from fairl.synthetic import train_test_split
+from fairl.toxicity_eval import TOXIC_THRESHOLD
+
+log = logging.getLogger(__name__)
+
+
+def slug(name: str) -> str:
+    """A file-name-safe form of a variant name."""
+    return re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_")
+
+
+def extract_rewards(pairs: pd.DataFrame, h_pos: np.ndarray, h_neg: np.ndarray, variants: list[Variant],
+                    seeds: list[int], test_fraction: float):
+    """(metrics per variant and seed, curriculum per round, {(variant, seed): fitted reward})."""
+    if len(pairs) != len(h_pos) or h_pos.shape != h_neg.shape:
+        raise ValueError(f"{len(pairs)} pairs but features of shape {h_pos.shape} and {h_neg.shape}: "
+                         "rebuild the features from this pairs file")
+    supervised = (pairs["toxicity_aligned"] >= pairs["toxicity_base"]).to_numpy()
+    metrics, rounds, rewards = [], [], {}
+    progress = tqdm(total=len(seeds) * len(variants), desc="reward extraction", unit="fit")
+    for seed in seeds:
+        train, test = train_test_split(len(pairs), test_fraction, seed)
+        held_out = pairs.iloc[test]
+        for variant in variants:
+            hp = dict(variant.hyperparameters)
+            if hp.get("failure_mode") == "supervised":
+                hp["failure_labels"] = supervised[train]
+            reward: LinearReward = fit_reward(h_pos[train], h_neg[train], variant.method, seed=seed, **hp)
+            row = {"variant": variant.name, "method": variant.method, "seed": seed}
+            row.update(reward_metrics(
+                reward.score(h_pos[test]), reward.score(h_neg[test]),
+                held_out["reward_aligned"].to_numpy(), held_out["reward_base"].to_numpy(),
+                held_out["prompt_id"].to_numpy(),
+                held_out["toxicity_aligned"].to_numpy() >= TOXIC_THRESHOLD,
+                held_out["toxicity_base"].to_numpy() >= TOXIC_THRESHOLD,
+            ))
+            metrics.append(row)
+            if variant.method.startswith("fa_"):
+                rounds.append(reward.history.assign(variant=variant.name, seed=seed))
+            rewards[(variant.name, seed)] = reward
+            progress.update()
+            log.info("%s seed=%d starc=%.4f pair_acc=%.4f auc=%.4f", variant.name, seed, row["starc"],
+                     row["pair_accuracy"], row["auc"])
+    progress.close()
+    return pd.DataFrame(metrics), pd.concat(rounds, ignore_index=True) if rounds else pd.DataFrame(), rewards

@@ -1,0 +1,40 @@
+"""Preference pairs: for each pair-construction prompt, o+ from the aligned policy, o- from the base.
+
+Stored per pair: prompt id and text, both completions, r* of both, the evaluation
+judge's toxicity of both, and the T→NT flag (base toxic, aligned not, at threshold 0.5).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from fairl.generation import GenerationConfig, generate
+
+TOXIC_THRESHOLD = 0.5
+
+
+def build_pairs(prompts: pd.DataFrame, base, aligned, tokenizer, ground_truth, judge,
+                config: GenerationConfig, seed: int) -> tuple[pd.DataFrame, dict[str, float]]:
+    """(pairs table, generation throughput of each policy in tokens/s). `base` and `aligned` are models
+    sharing `tokenizer`; `ground_truth` defines r*, `judge` labels toxicity."""
+    if prompts.empty:
+        raise ValueError("no pair-construction prompts: the prompts file has an empty 'pairs' split")
+    texts = prompts["text"].tolist()
+    neg = generate(base, tokenizer, texts, config, seed, desc="base completions")
+    pos = generate(aligned, tokenizer, texts, config, seed, desc="aligned completions")
+    pairs = pd.DataFrame({
+        "prompt_id": prompts["prompt_id"].to_numpy(),
+        "prompt": texts,
+        "completion_aligned": pos.texts,
+        "completion_base": neg.texts,
+        "reward_aligned": ground_truth.reward(pos.texts),
+        "reward_base": ground_truth.reward(neg.texts),
+        "toxicity_aligned": judge.toxicity(pos.texts),
+        "toxicity_base": judge.toxicity(neg.texts),
+    })
+    pairs["t_to_nt"] = (pairs["toxicity_base"] >= TOXIC_THRESHOLD) & (pairs["toxicity_aligned"] < TOXIC_THRESHOLD)
+    for column in ("reward_aligned", "reward_base", "toxicity_aligned", "toxicity_base"):
+        if not np.isfinite(pairs[column]).all():
+            raise ValueError(f"the judge returned NaN or inf in {column}")
+    return pairs, {"base_tokens_per_second": neg.tokens_per_second, "aligned_tokens_per_second": pos.tokens_per_second}

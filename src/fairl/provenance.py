@@ -1,0 +1,63 @@
+"""Sidecars: every stage output X gets X.meta.json with the config, seed, versions and models used.
+
+A downstream stage checks the sidecar of its inputs against its own config
+(`require_consistent`), so outputs of a different configuration fail loudly instead of
+being mixed in silently.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from fairl.io import atomic_write_text
+
+PACKAGES = ("fairl", "torch", "transformers", "trl", "datasets", "numpy", "scikit-learn", "sentence-transformers")
+
+
+def sidecar_path(output: str | Path) -> Path:
+    output = Path(output)
+    return output.with_name(output.name + ".meta.json")
+
+
+def versions() -> dict[str, str]:
+    found = {"python": platform.python_version()}
+    for package in PACKAGES:
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            continue
+    return found
+
+
+def write_sidecar(output: str | Path, stage: str, config: dict[str, Any], seed: int | None = None,
+                  models: dict[str, str] | None = None, **extra: Any) -> Path:
+    record = {"stage": stage, "config": config, "seed": seed, "models": models or {}, "versions": versions(), **extra}
+    path = sidecar_path(output)
+    atomic_write_text(path, json.dumps(record, indent=2, sort_keys=True, default=str) + "\n")
+    return path
+
+
+def read_sidecar(output: str | Path) -> dict[str, Any]:
+    path = sidecar_path(output)
+    if not path.is_file():
+        raise FileNotFoundError(f"{output} has no sidecar {path.name}: it was not written by a fairl stage; rebuild it")
+    return json.loads(path.read_text())
+
+
+def require_consistent(output: str | Path, **expected: Any) -> dict[str, Any]:
+    """Raise if the sidecar's config differs from `expected` on any given key."""
+    record = read_sidecar(output)
+    config = record["config"]
+    differences = {
+        key: (config.get(key, "<absent>"), value)
+        for key, value in expected.items()
+        if json.loads(json.dumps(config.get(key, "<absent>"), default=str)) != json.loads(json.dumps(value, default=str))
+    }
+    if differences:
+        lines = "\n".join(f"  {k}: input has {a!r}, this run has {b!r}" for k, (a, b) in differences.items())
+        raise ValueError(f"{output} was made with a different configuration; rebuild it:\n{lines}")
+    return record

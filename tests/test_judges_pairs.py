@@ -1,0 +1,112 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from fairl.evaluation import reward_metrics
+from fairl.generation import GenerationConfig
+from fairl.io import atomic_write_parquet
+from fairl.judges import EmbeddingJudge, ProfanityJudge, load_judge, load_judge_dir, train_embedding_judge
+from fairl.metrics import roc_auc
+from fairl.pairs import build_pairs
+from fairl.policies import load_policy
+from fairl.prompts import load_insults
+from fairl.provenance import require_consistent, write_sidecar
+from fairl.toxicity_eval import bootstrap_difference, bootstrap_share
+
+TOXIC = ["you are a stupid idiot", "shut up you fucking moron"]
+CLEAN = ["have a lovely day", "thank you for the kind words"]
+
+
+def test_profanity_judge_ranks_insults_above_clean_text():
+    judge = ProfanityJudge()
+    toxicity = judge.toxicity(TOXIC + CLEAN)
+    assert toxicity[:2].min() > toxicity[2:].max()
+    assert np.all(np.diff(judge.reward(TOXIC + CLEAN)[[0, 2]]) > 0)
+
+
+@pytest.fixture(scope="module")
+def embedding_judge():
+    train = load_insults("train.csv").sample(n=300, random_state=0)
+    return train_embedding_judge(train["text"].tolist(), train["label"].to_numpy(), device="cpu")
+
+
+def test_embedding_judge_learns_and_round_trips(embedding_judge, tmp_path):
+    test = load_insults("test_with_solutions.csv").sample(n=300, random_state=0)
+    assert roc_auc(test["label"].to_numpy() == 1, embedding_judge.toxicity(test["text"].tolist())) > 0.75
+    reward = embedding_judge.reward(TOXIC + CLEAN)
+    assert reward[:2].max() < reward[2:].min()  # r* is the non-toxic logit
+    embedding_judge.save(tmp_path / "judge")
+    loaded = load_judge_dir(tmp_path / "judge", device="cpu")
+    assert isinstance(loaded, EmbeddingJudge)
+    assert np.allclose(loaded.reward(CLEAN), embedding_judge.reward(CLEAN))
+
+
+def test_detoxify_offline_raises_naming_the_alternative(monkeypatch):
+    import detoxify
+
+    def offline(*args, **kwargs):
+        raise OSError("Name or service not known")
+
+    monkeypatch.setattr(detoxify, "Detoxify", offline)
+    with pytest.raises(RuntimeError, match="use the judge kind 'profanity'"):
+        load_judge({"kind": "detoxify"})
+
+
+def test_unknown_judge_kind_and_missing_judge_dir(tmp_path):
+    with pytest.raises(ValueError, match="unknown judge kind"):
+        load_judge({"kind": "oracle"})
+    with pytest.raises(FileNotFoundError, match="run the judge rule"):
+        load_judge_dir(tmp_path)
+
+
+def test_build_pairs_records_both_policies(tiny_policy, embedding_judge):
+    model, tokenizer = load_policy(tiny_policy, device="cpu")
+    prompts = pd.DataFrame({"prompt_id": [3, 7, 9], "text": ["you are an", "have a nice", "shut up"]})
+    config = GenerationConfig(max_new_tokens=5, batch_size=2)
+    pairs, throughput = build_pairs(prompts, model, model, tokenizer, embedding_judge, ProfanityJudge(), config, seed=0)
+    assert pairs["prompt_id"].tolist() == [3, 7, 9]
+    assert {"completion_aligned", "completion_base", "reward_aligned", "toxicity_base", "t_to_nt"} <= set(pairs)
+    expected = (pairs["toxicity_base"] >= 0.5) & (pairs["toxicity_aligned"] < 0.5)
+    assert pairs["t_to_nt"].equals(expected)
+    assert throughput["base_tokens_per_second"] > 0
+    with pytest.raises(ValueError, match="empty 'pairs' split"):
+        build_pairs(prompts.iloc[:0], model, model, tokenizer, embedding_judge, ProfanityJudge(), config, seed=0)
+
+
+def test_sidecar_mismatch_names_the_key(tmp_path):
+    output = tmp_path / "pairs.parquet"
+    output.write_text("x")
+    write_sidecar(output, "pairs", {"seed": 0, "generation": {"max_new_tokens": 30}})
+    require_consistent(output, seed=0)
+    with pytest.raises(ValueError, match="max_new_tokens"):
+        require_consistent(output, generation={"max_new_tokens": 20})
+    with pytest.raises(FileNotFoundError, match="no sidecar"):
+        require_consistent(tmp_path / "other.parquet", seed=0)
+
+
+def test_failed_write_leaves_no_file(tmp_path):
+    frame = pd.DataFrame({"bad": [object()]})  # parquet cannot store a bare object
+    with pytest.raises(Exception):
+        atomic_write_parquet(frame, tmp_path / "out.parquet")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bootstrap_intervals():
+    rng = np.random.default_rng(0)
+    a, b = rng.random(400) < 0.3, rng.random(400) < 0.1
+    share, low, high = bootstrap_share(a)
+    assert low < share < high and 0.25 < share < 0.35
+    diff, dlow, dhigh = bootstrap_difference(a, b)
+    assert dlow > 0 and dlow < diff < dhigh
+    _, slow, shigh = bootstrap_difference(a, a)
+    assert slow == shigh == 0
+    with pytest.raises(ValueError, match="same non-zero length"):
+        bootstrap_difference(a, b[:10])
+
+
+def test_judge_auc_is_nan_with_one_class_and_says_so():
+    r = np.array([1.0, 2.0, 3.0])
+    row = reward_metrics(r + 1, r, r + 1, r, np.arange(3), np.zeros(3, bool), np.zeros(3, bool))
+    assert row["judge_n_toxic"] == 0 and np.isnan(row["judge_auc"])
+    row = reward_metrics(r + 10, r, r + 10, r, np.arange(3), np.zeros(3, bool), np.ones(3, bool))
+    assert row["judge_auc"] == 1.0  # every toxic (base) output has a lower reward than every clean one

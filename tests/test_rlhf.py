@@ -1,0 +1,185 @@
+"""RLHF stage (fairl.rlhf) on a tiny random GPT-NeoX: outputs, logging, resume, determinism, bad input."""
+
+import math
+import shutil
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+from transformers import AutoConfig
+
+from fairl.policies import build_tiny_policy, load_tokenizer
+from fairl.rlhf import RLHFConfig, read_log, train_rlhf
+
+CORPUS = ["the cat sat on the mat", "a dog ran far away", "hello world again",
+          "bananas are yellow and tasty", "every evening seven green trees"] * 4
+PROMPTS = ["the cat", "a dog", "hello", "bananas"]
+# 4 prompts at 2 per step: an epoch is 2 steps, so 4 steps cross an epoch boundary
+FAST = RLHFConfig(steps=4, learning_rate=1e-3, checkpoint_every=2, max_new_tokens=12, device="cpu")
+
+
+def fewer_a(prompts, completions):
+    return np.array([-float(c.count("a")) for c in completions])
+
+
+def share_of_a(completions):
+    return np.array([c.count("a") / max(len(c), 1) for c in completions])
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    # Tiny matrices gain nothing from a second thread, and OpenMP threads stall when cores are shared.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory):
+    return build_tiny_policy(tmp_path_factory.mktemp("rlhf") / "base", CORPUS)
+
+
+def weights(path):
+    from transformers import AutoModelForCausalLM
+
+    return AutoModelForCausalLM.from_pretrained(path).state_dict()
+
+
+def same_weights(a, b):
+    a, b = weights(a), weights(b)
+    return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def without_time(row):
+    return {k: v for k, v in row.items() if k != "wall_seconds"}
+
+
+def test_short_run_writes_final_policy_and_log(base, tmp_path):
+    final = train_rlhf(base, PROMPTS, fewer_a, tmp_path / "run", FAST, toxicity_fn=share_of_a)
+
+    assert final == tmp_path / "run" / "final"
+    assert not same_weights(base, final)
+    assert load_tokenizer(str(final)).pad_token is not None
+    assert AutoConfig.from_pretrained(final).use_cache  # training switches it off; generation wants it
+    assert not list((tmp_path / "run").glob(".final.*"))
+    rows = read_log(tmp_path / "run")
+    assert [row["step"] for row in rows] == [1, 2, 3, 4]
+    for row in rows:
+        assert math.isfinite(row["reward"]) and row["reward"] <= 0
+        assert math.isfinite(row["kl"])
+        assert 0 <= row["toxicity"] <= 1
+        assert row["wall_seconds"] >= 0
+    assert rows[0]["kl"] == pytest.approx(0, abs=1e-6)  # policy == reference before the first update
+    assert any(row["kl"] != 0 for row in rows[1:])
+
+
+def test_second_call_resumes_from_checkpoint(base, tmp_path):
+    out = tmp_path / "run"
+    train_rlhf(base, PROMPTS, fewer_a, out, replace(FAST, steps=2))
+    assert (out / "checkpoints" / "checkpoint-2" / "trainer_state.json").is_file()
+    first_rows = read_log(out)
+
+    calls = []
+
+    def counting(prompts, completions):
+        calls.append(len(completions))
+        return fewer_a(prompts, completions)
+
+    final = train_rlhf(base, PROMPTS, counting, out, FAST)
+    assert len(calls) == 2  # steps 3 and 4 only: steps 1-2 came from the checkpoint
+    rows = read_log(out)
+    assert [row["step"] for row in rows] == [1, 2, 3, 4]
+    assert rows[:2] == first_rows
+    assert all(math.isnan(row["toxicity"]) for row in rows)  # no toxicity_fn given
+    assert (final / "model.safetensors").is_file()
+
+
+def test_same_seed_same_weights_and_resume_matches_uninterrupted_run(base, tmp_path):
+    a = train_rlhf(base, PROMPTS, fewer_a, tmp_path / "a", FAST)
+    b = train_rlhf(base, PROMPTS, fewer_a, tmp_path / "b", FAST)
+    assert same_weights(a, b)
+    other_seed = train_rlhf(base, PROMPTS, fewer_a, tmp_path / "c", replace(FAST, seed=1))
+    assert not same_weights(a, other_seed)
+
+    # Preempted while saving checkpoint-4, after step 4 was logged: resume from checkpoint-2, crossing
+    # an epoch boundary, and end where the uninterrupted run did (weights, log, no duplicate rows).
+    (tmp_path / "b" / "checkpoints" / "checkpoint-4" / "trainer_state.json").unlink()
+    shutil.rmtree(tmp_path / "b" / "final")
+    b = train_rlhf(base, PROMPTS, fewer_a, tmp_path / "b", FAST)
+    assert same_weights(a, b)
+    assert list(map(without_time, read_log(tmp_path / "b"))) == list(map(without_time, read_log(tmp_path / "a")))
+
+
+def test_bad_input_raises_naming_the_problem(base, tmp_path):
+    with pytest.raises(ValueError, match="non-empty prompt list"):
+        train_rlhf(base, [], fewer_a, tmp_path / "empty", FAST)
+    with pytest.raises(ValueError, match="steps must be >= 1"):
+        train_rlhf(base, PROMPTS, fewer_a, tmp_path / "steps", RLHFConfig(steps=0))
+    with pytest.raises(ValueError, match="num_generations >= 2"):
+        train_rlhf(base, PROMPTS, fewer_a, tmp_path / "k", RLHFConfig(num_generations=1))
+    with pytest.raises(ValueError, match="prompts_per_step=8"):
+        train_rlhf(base, PROMPTS, fewer_a, tmp_path / "few", RLHFConfig(prompts_per_step=8))
+    with pytest.raises(ValueError, match="reward_fn returned 3 values for 8 completions"):
+        train_rlhf(base, PROMPTS, lambda p, c: np.zeros(3), tmp_path / "short", FAST)
+    with pytest.raises(ValueError, match=r"reward_fn returned non-finite values \(NaN/inf\) at positions \[1\]"):
+        train_rlhf(base, PROMPTS, lambda p, c: np.array([0.0, np.nan] + [0.0] * (len(c) - 2)), tmp_path / "nan", FAST)
+    assert not (tmp_path / "nan" / "final").exists()
+
+
+def test_resuming_with_other_settings_is_refused(base, tmp_path):
+    train_rlhf(base, PROMPTS, fewer_a, tmp_path / "run", replace(FAST, steps=2))
+    with pytest.raises(ValueError, match="other settings"):
+        train_rlhf(base, PROMPTS, fewer_a, tmp_path / "run", replace(FAST, beta=0.5))
+    with pytest.raises(ValueError, match="past steps=1"):
+        train_rlhf(base, PROMPTS, fewer_a, tmp_path / "run", replace(FAST, steps=1))
+
+
+def test_reward_for_letter_e_raises_its_probability(base, tmp_path):
+    from transformers import AutoModelForCausalLM
+
+    def more_e(prompts, completions):
+        return np.array([float(c.count("e")) for c in completions])
+
+    config = replace(FAST, steps=8, learning_rate=1e-2, checkpoint_every=100)
+    final = train_rlhf(base, PROMPTS, more_e, tmp_path / "run", config)
+
+    tokenizer = load_tokenizer(str(base))
+    with_e = [i for i in range(len(tokenizer)) if "e" in tokenizer.decode([i])]
+    inputs = tokenizer(PROMPTS, return_tensors="pt", padding=True)
+
+    def mass_on_e(path):
+        with torch.no_grad():
+            logits = AutoModelForCausalLM.from_pretrained(path)(**inputs).logits[:, -1]
+        return logits.softmax(-1)[:, with_e].sum(-1).mean().item()
+
+    assert mass_on_e(final) > 1.1 * mass_on_e(base)
+
+
+def test_changed_settings_restart_when_asked(base, tmp_path):
+    config = RLHFConfig(steps=2, checkpoint_every=2, prompts_per_step=2, num_generations=2, max_new_tokens=4)
+    changed = replace(config, learning_rate=1e-3)
+    train_rlhf(base, PROMPTS, fewer_a, tmp_path / "run", config)
+    final = train_rlhf(base, PROMPTS, fewer_a, tmp_path / "run", changed, restart_if_changed=True)
+    fresh = train_rlhf(base, PROMPTS, fewer_a, tmp_path / "fresh", changed)
+    assert same_weights(final, fresh)  # the old run's checkpoint was not resumed
+    assert [r["step"] for r in read_log(tmp_path / "run")] == [1, 2]
+    shorter = replace(changed, steps=1)
+    train_rlhf(base, PROMPTS, fewer_a, tmp_path / "run", shorter, restart_if_changed=True)
+    assert [r["step"] for r in read_log(tmp_path / "run")] == [1]
+
+
+def test_rerun_of_a_finished_run_mid_epoch_takes_no_extra_step(base, tmp_path):
+    # 8 prompts at 2 per step: step 2 ends mid-epoch, where trainer.train() would take a third step
+    prompts = [f"prompt {i}" for i in range(8)]
+    config = RLHFConfig(steps=2, checkpoint_every=1, prompts_per_step=2, num_generations=2, max_new_tokens=4,
+                        learning_rate=1e-2)
+    final = train_rlhf(base, prompts, fewer_a, tmp_path / "run", config)
+    first_log = read_log(tmp_path / "run")
+    shutil.copytree(final, tmp_path / "first")
+    shutil.rmtree(final)  # what Snakemake does to a declared output before re-running its job
+    train_rlhf(base, prompts, fewer_a, tmp_path / "run", config)
+    assert [r["step"] for r in read_log(tmp_path / "run")] == [1, 2]
+    assert [without_time(r) for r in read_log(tmp_path / "run")] == [without_time(r) for r in first_log]
+    assert same_weights(tmp_path / "first", final)

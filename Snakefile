@@ -19,6 +19,7 @@ validate(config, "config/schema.yaml")
 
 include: "rules/common.smk"
 include: "rules/synthetic.smk"
+include: "rules/lm.smk"
 
 
 rule all:

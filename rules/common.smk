@@ -12,4 +12,7 @@ def all_targets():
         "results/synthetic/benchmark.md",
         "paper_figures/synthetic_benchmark.pdf",
         "paper_figures/synthetic_benchmark.png",
+        "results/lm/judge_auc.csv",
+        "results/lm/irl_metrics_per_seed.csv",
+        "results/lm/toxicity.csv",
     ]

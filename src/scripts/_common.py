@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import logging
 import platform
@@ -27,6 +28,13 @@ def environment() -> dict[str, str]:
         "numpy": numpy.__version__,
         "pandas": pandas.__version__,
     }
+
+
+def parser(doc: str) -> argparse.ArgumentParser:
+    """An argparse parser whose first option is --params: the rule's config section as JSON."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--params", required=True, type=json.loads, help="the config section, as JSON")
+    return parser
 
 
 def log_run(name: str, params: dict) -> None:

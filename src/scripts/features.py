@@ -1,0 +1,42 @@
+"""Features stage: h(o) for every stored output, mean-pooled last hidden state of the base policy
+over prompt + completion; cached, keyed by encoder and texts.
+
+    python src/scripts/features.py --params '<json>' --pairs work/pairs.parquet --encoder work/policies/base --out work/features.npz
+"""
+
+from __future__ import annotations
+
+import _common
+import numpy as np
+import pandas as pd
+
+from fairl.features import cached_features, mean_pooled_features
+from fairl.io import atomic_save_npz
+from fairl.policies import load_policy
+from fairl.provenance import write_sidecar
+
+
+def main() -> None:
+    parser = _common.parser(__doc__)
+    for name in ("--pairs", "--encoder", "--out"):
+        parser.add_argument(name, required=True)
+    parser.add_argument("--cache", help="feature cache (.npz); default: next to --out")
+    args = parser.parse_args()
+    _common.setup_logging()
+    params = args.params
+    _common.log_run("features", params)
+    pairs = pd.read_parquet(args.pairs)
+    texts = (pairs["prompt"] + pairs["completion_aligned"]).tolist() + (pairs["prompt"] + pairs["completion_base"]).tolist()
+
+    def compute() -> np.ndarray:
+        model, tokenizer = load_policy(args.encoder, device=params.get("device", "auto"))
+        return mean_pooled_features(model, tokenizer, texts, params["batch_size"], params["max_tokens"])
+
+    features = cached_features(args.cache or f"{args.out}.cache.npz", args.encoder, texts, compute, params["max_tokens"])
+    n = len(pairs)
+    atomic_save_npz(args.out, h_pos=features[:n], h_neg=features[n:], prompt_id=pairs["prompt_id"].to_numpy())
+    write_sidecar(args.out, "features", params, models={"encoder": args.encoder}, dim=int(features.shape[1]))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,41 @@
+"""Pairs stage: o+ from the aligned policy, o- from the base, on every pair-construction prompt.
+
+    python src/scripts/pairs.py --params '<json>' --prompts work/prompts.parquet --base work/policies/base \
+        --aligned work/rlhf/ground_truth/final --judge work/judge --out work/pairs.parquet
+"""
+
+from __future__ import annotations
+
+import _common
+import pandas as pd
+
+from fairl.generation import GenerationConfig
+from fairl.io import atomic_write_parquet
+from fairl.judges import ProfanityJudge, load_judge_dir
+from fairl.pairs import build_pairs
+from fairl.policies import load_policy
+from fairl.provenance import write_sidecar
+
+
+def main() -> None:
+    parser = _common.parser(__doc__)
+    for name in ("--prompts", "--base", "--aligned", "--judge", "--out"):
+        parser.add_argument(name, required=True)
+    args = parser.parse_args()
+    _common.setup_logging()
+    params = args.params
+    _common.log_run("pairs", params)
+    device = params.get("device", "auto")
+    prompts = pd.read_parquet(args.prompts)
+    base, tokenizer = load_policy(args.base, device=device)
+    aligned, _ = load_policy(args.aligned, device=device)
+    config = GenerationConfig(**params["generation"])
+    pairs, throughput = build_pairs(prompts[prompts["split"] == "pairs"], base, aligned, tokenizer,
+                                    load_judge_dir(args.judge, device), ProfanityJudge(), config, params["seed"])
+    atomic_write_parquet(pairs, args.out)
+    write_sidecar(args.out, "pairs", params, params["seed"], models={"base": args.base, "aligned": args.aligned},
+                  throughput=throughput, t_to_nt_pairs=int(pairs["t_to_nt"].sum()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,55 @@
+"""RLHF stage: detoxify the base policy against a reward (RLOO with a KL penalty; see fairl.rlhf).
+
+    python src/scripts/rlhf.py --params '<json>' --policy work/policies/base --prompts work/prompts.parquet \
+        --judge work/judge [--extracted-reward work/irl/rewards/fa_max_margin_seed0.npz] --out work/rlhf/ground_truth
+
+Without --extracted-reward the reward is r* (the judge's non-toxic logit); with it, re-RLHF.
+Resumes from the last checkpoint under --out when restarted.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+
+import _common
+from fairl.irl import LinearReward
+from fairl.judges import load_judge_dir
+from fairl.provenance import require_consistent, write_sidecar
+from fairl.rlhf import RLHFConfig, train_rlhf
+from fairl.rlhf_rewards import ExtractedReward, GroundTruthReward
+
+
+def main() -> None:
+    parser = _common.parser(__doc__)
+    parser.add_argument("--policy", required=True)
+    parser.add_argument("--prompts", required=True)
+    parser.add_argument("--judge", required=True, help="ground-truth judge: r*, and the per-step toxicity log")
+    parser.add_argument("--extracted-reward", help="a LinearReward .npz: re-RLHF with it instead of r*")
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args()
+    _common.setup_logging()
+    params = args.params
+    _common.log_run("rlhf", params)
+    prompts = pd.read_parquet(args.prompts)
+    prompts = prompts.loc[prompts["split"] == "rlhf", "text"].tolist()
+    judge = load_judge_dir(args.judge, device=params.get("device", "auto"))
+    if args.extracted_reward:
+        reward = LinearReward.load(args.extracted_reward)
+        reward_fn = ExtractedReward(reward, args.policy, params.get("device", "auto"))
+        reward_name = f"extracted:{Path(args.extracted_reward).name}"
+    else:
+        reward_fn, reward_name = GroundTruthReward(judge), "ground_truth"
+    config = RLHFConfig(**params)
+    # restart_if_changed: Snakemake re-runs this stage after a config change, and the checkpoints
+    # it leaves (undeclared, so that a preempted run can resume) belong to the old config.
+    final = train_rlhf(args.policy, prompts, reward_fn, args.out, config, toxicity_fn=judge.toxicity,
+                       restart_if_changed=True)
+    shutil.copy(Path(args.out) / "log.csv", final / "training_log.csv")
+    write_sidecar(final / "policy", "rlhf", params, config.seed, models={"base": args.policy, "reward": reward_name})
+
+
+if __name__ == "__main__":
+    main()

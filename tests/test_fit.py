@@ -54,6 +54,25 @@ def test_save_and_load_round_trip(tmp_path, small_pairs):
     assert np.array_equal(loaded.score(small_pairs[0]), reward.score(small_pairs[0]))
 
 
+def test_calibration_matches_the_target_spread_and_keeps_the_ranking(tmp_path, small_pairs):
+    from fairl.extraction import calibrated
+
+    reward = fit_reward(*small_pairs, "fa_max_margin", seed=0, rounds=5)
+    h = np.concatenate(small_pairs)
+    target = 3.0 + 7.0 * np.random.default_rng(0).standard_normal(len(h))
+    scaled = calibrated(reward, h, target)
+    values = scaled.score(h)
+    assert np.isclose(values.mean(), target.mean()) and np.isclose(values.std(), target.std())
+    assert np.array_equal(np.argsort(values), np.argsort(reward.score(h)))
+    assert starc_distance(values, reward.score(h)) < 1e-6
+    scaled.save(tmp_path / "scaled.npz")
+    loaded = LinearReward.load(tmp_path / "scaled.npz")
+    assert loaded.calibration == scaled.calibration and loaded.calibration["scale"] > 0
+    assert np.allclose(loaded.score(h), values)
+    with pytest.raises(ValueError, match="scale > 0"):
+        reward.affine(-1.0)
+
+
 @pytest.mark.parametrize(
     ("mutate", "message"),
     [

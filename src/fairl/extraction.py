@@ -3,6 +3,12 @@
 Split: pairs 80/20 by a seeded permutation [precursor: 80/20]. Supervised failure labels
 (the ablation) come from the independent evaluation judge, not from r*: a pair is a
 labelled failure when that judge does not find the aligned output less toxic.
+
+Preferences identify a reward only up to a positive scale and a shift, yet re-RLHF with a KL
+penalty depends on the scale: a reward ten times wider buys ten times more KL. So every
+returned reward is calibrated to r*'s mean and standard deviation over the training outputs
+(one scalar each, no other use of r*), and re-RLHF compares rewards at r*'s KL trade-off.
+No metric changes: all are invariant to positive affine maps.
 """
 
 from __future__ import annotations
@@ -26,6 +32,16 @@ log = logging.getLogger(__name__)
 def slug(name: str) -> str:
     """A file-name-safe form of a variant name."""
     return re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_")
+
+
+def calibrated(reward: LinearReward, h: np.ndarray, r_star: np.ndarray) -> LinearReward:
+    """reward mapped by a positive affine transform to the mean and sd of r* on outputs h."""
+    values = reward.score(h)
+    spread = values.std()
+    if not spread > 0:
+        raise ValueError(f"the {reward.method} reward is constant on the training outputs; it cannot be calibrated")
+    scale = float(np.std(r_star) / spread)
+    return reward.affine(scale, float(np.mean(r_star) - scale * values.mean()))
 
 
 def extract_rewards(pairs: pd.DataFrame, h_pos: np.ndarray, h_neg: np.ndarray, variants: list[Variant],
@@ -56,7 +72,9 @@ def extract_rewards(pairs: pd.DataFrame, h_pos: np.ndarray, h_neg: np.ndarray, v
             metrics.append(row)
             if variant.method.startswith("fa_"):
                 rounds.append(reward.history.assign(variant=variant.name, seed=seed))
-            rewards[(variant.name, seed)] = reward
+            rewards[(variant.name, seed)] = calibrated(
+                reward, np.concatenate([h_pos[train], h_neg[train]]),
+                np.concatenate([pairs["reward_aligned"].to_numpy()[train], pairs["reward_base"].to_numpy()[train]]))
             progress.update()
             log.info("%s seed=%d starc=%.4f pair_acc=%.4f auc=%.4f", variant.name, seed, row["starc"],
                      row["pair_accuracy"], row["auc"])

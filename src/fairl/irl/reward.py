@@ -30,6 +30,7 @@ class LinearReward:
     hyperparameters: dict[str, Any] = field(default_factory=dict)
     seed: int = 0
     history: pd.DataFrame | None = None
+    calibration: dict[str, float] | None = None
 
     @property
     def dim(self) -> int:
@@ -66,9 +67,19 @@ class LinearReward:
         h = self._check(h)
         return h @ self.theta_d + self.bias_d, h @ self.theta_f + self.bias_f
 
+    def affine(self, scale: float, shift: float = 0.0) -> "LinearReward":
+        """scale·R + shift, with scale > 0: the same preferences, ranking and STARC class."""
+        if not (np.isfinite(scale) and scale > 0 and np.isfinite(shift)):
+            raise ValueError(f"an affine transform of a reward needs a finite scale > 0 and a finite shift, "
+                             f"got scale={scale}, shift={shift}")
+        return LinearReward(self.method, scale * self.theta_d, scale * self.bias_d + shift, scale * self.theta_f,
+                            scale * self.bias_f, self.hyperparameters, self.seed, self.history,
+                            {"scale": float(scale), "shift": float(shift)})
+
     def save(self, path: str | Path) -> None:
-        """Write parameters to `path` (.npz) with hyperparameters and seed as JSON inside."""
-        meta = {"method": self.method, "seed": self.seed, "hyperparameters": self.hyperparameters}
+        """Write parameters to `path` (.npz) with hyperparameters, seed and calibration as JSON inside."""
+        meta = {"method": self.method, "seed": self.seed, "hyperparameters": self.hyperparameters,
+                "calibration": self.calibration}
         np.savez(
             path,
             theta_d=self.theta_d,
@@ -89,6 +100,7 @@ class LinearReward:
                 bias_f=float(data["biases"][1]),
                 hyperparameters=meta["hyperparameters"],
                 seed=meta["seed"],
+                calibration=meta.get("calibration"),
             )
 
 

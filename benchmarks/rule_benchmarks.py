@@ -1,0 +1,40 @@
+"""Wall time and peak memory of every rule of a Snakemake run, from its `benchmark:` files.
+
+    python benchmarks/rule_benchmarks.py --dir benchmarks/out --title "default config" --out results/chain_timing.md
+
+Jobs of the default profile run one at a time (every LM rule asks for both cores), so the
+chain's peak memory is the largest per-rule max_rss, and its compute time the sum.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pandas as pd
+
+from fairl.io import atomic_write_text
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dir", default="benchmarks/out")
+    parser.add_argument("--title", required=True)
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args()
+    rows = []
+    for path in sorted(Path(args.dir).glob("*.tsv")):
+        record = pd.read_csv(path, sep="\t").iloc[-1]
+        rows.append({"rule": path.stem, "seconds": float(record["s"]), "max_rss_MB": float(record["max_rss"])})
+    if not rows:
+        raise SystemExit(f"no benchmark files in {args.dir}: run snakemake first")
+    table = pd.DataFrame(rows)
+    total = table["seconds"].sum()
+    text = (f"# Rule timings: {args.title}\n\n{table.to_markdown(index=False, floatfmt='.1f')}\n\n"
+            f"sum of rule wall times: {total / 60:.1f} min; peak rule memory: {table['max_rss_MB'].max() / 1024:.2f} GB\n")
+    print(text)
+    atomic_write_text(args.out, text)
+
+
+if __name__ == "__main__":
+    main()

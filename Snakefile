@@ -11,6 +11,10 @@ min_version("9.0")
 os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
 
 
+envvars:
+    "PATH",
+
+
 configfile: "config/config.yaml"
 
 

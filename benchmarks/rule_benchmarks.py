@@ -23,9 +23,11 @@ def main() -> None:
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     rows = []
-    for path in sorted(Path(args.dir).glob("*.tsv")):
+    root = Path(args.dir)
+    for path in sorted(root.rglob("*.tsv")):  # per-policy rules write benchmarks/out/{policy}/<rule>.tsv
         record = pd.read_csv(path, sep="\t").iloc[-1]
-        rows.append({"rule": path.stem, "seconds": float(record["s"]), "max_rss_MB": float(record["max_rss"])})
+        rows.append({"rule": str(path.relative_to(root).with_suffix("")), "seconds": float(record["s"]),
+                     "max_rss_MB": float(record["max_rss"])})
     if not rows:
         raise SystemExit(f"no benchmark files in {args.dir}: run snakemake first")
     table = pd.DataFrame(rows)

@@ -1,9 +1,64 @@
 import json
+import re
 
 
 def as_json(section):
     """A config section as a JSON string: scripts get it through params, so a change re-runs them."""
     return json.dumps(section, sort_keys=True)
+
+
+def variant_slug(name):
+    """A file-name-safe form of a variant name (as fairl.extraction.slug)."""
+    return re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_")
+
+
+def unique_slugs(variants, section):
+    slugs = {}
+    for variant in variants:
+        slug = variant_slug(variant["name"])
+        if slug in slugs:
+            raise ValueError(f"{section}: variants {slugs[slug]!r} and {variant['name']!r} share the file name "
+                             f"{slug!r}; rename one")
+        slugs[slug] = variant
+    return slugs
+
+
+LM = config["lm"]
+POLICIES = [policy["name"] for policy in LM["policies"]]
+POLICY = {policy["name"]: policy for policy in LM["policies"]}
+if len(POLICY) != len(POLICIES):
+    raise ValueError(f"lm.policies: names must be unique, got {POLICIES}")
+IRL_VARIANTS = unique_slugs(LM["irl"]["variants"], "lm.irl.variants")
+VARIANT_NAMES = {variant["name"]: slug for slug, variant in IRL_VARIANTS.items()}
+for name in LM["rerlhf"]:
+    if name not in VARIANT_NAMES:
+        raise ValueError(f"lm.rerlhf names {name!r}, which is not in lm.irl.variants ({sorted(VARIANT_NAMES)})")
+RERLHF = list(LM["rerlhf"])
+RERLHF_SLUGS = [VARIANT_NAMES[name] for name in RERLHF]
+IRL_SEEDS = LM["irl"]["seeds"]
+FIRST_SEED = IRL_SEEDS[0]
+
+
+def lm_params(*sections, **extra):
+    """JSON of the named lm config sections merged with the chain's seed and device."""
+    merged = {"seed": LM["seed"], "device": LM["device"], **extra}
+    for section in sections:
+        merged.update(LM[section])
+    return as_json(merged)
+
+
+def extracted_reward(wildcards):
+    """Input of a re-RLHF job: the reward extracted with the first IRL seed (none for r* itself)."""
+    if wildcards.reward == "ground_truth":
+        return []
+    return [f"work/{wildcards.policy}/irl/rewards/{wildcards.reward}_seed{FIRST_SEED}.npz"]
+
+
+def lm_targets():
+    targets = ["results/lm/judge_auc.csv"]
+    for policy in POLICIES:
+        targets += [f"results/lm/{policy}/irl_metrics_per_seed.csv", f"results/lm/{policy}/toxicity.csv"]
+    return targets
 
 
 def all_targets():
@@ -12,7 +67,5 @@ def all_targets():
         "results/synthetic/benchmark.md",
         "paper_figures/synthetic_benchmark.pdf",
         "paper_figures/synthetic_benchmark.png",
-        "results/lm/judge_auc.csv",
-        "results/lm/irl_metrics_per_seed.csv",
-        "results/lm/toxicity.csv",
+        *lm_targets(),
     ]

@@ -1,19 +1,13 @@
-LM = config["lm"]
-FIRST_SEED = LM["irl"]["seeds"][0]
+# The language-model chain, per policy (wildcard {policy}: a name in lm.policies):
+# prompts → policy → judge → rlhf (r*) → pairs → features → irl (per variant) → rlhf (extracted) → toxicity.
+# Prompts and the ground-truth judge are shared by every policy.
 
 
-def lm_params(*sections, **extra):
-    """JSON of the named lm config sections merged with the chain's seed and device."""
-    merged = {"seed": LM["seed"], "device": LM["device"], **extra}
-    for section in sections:
-        merged.update(LM[section])
-    return as_json(merged)
-
-
-def variant_slug(name):
-    import re
-
-    return re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_")
+wildcard_constraints:
+    policy="|".join(re.escape(name) for name in POLICIES),
+    variant="|".join(re.escape(slug) for slug in IRL_VARIANTS),
+    reward="|".join(["ground_truth", *(re.escape(slug) for slug in RERLHF_SLUGS)]),
+    seed="[0-9]+",
 
 
 rule prompts:
@@ -39,13 +33,13 @@ rule policy:
     input:
         prompts=rules.prompts.output[0],
     output:
-        directory("work/policies/base"),
+        directory("work/{policy}/base"),
     params:
-        lm=lm_params("policy"),
+        lm=lambda wc: as_json({"seed": LM["seed"], "device": LM["device"], **POLICY[wc.policy]}),
     log:
-        "logs/policy.log",
+        "logs/{policy}/policy.log",
     benchmark:
-        "benchmarks/out/policy.tsv"
+        "benchmarks/out/{policy}/policy.tsv"
     threads: 2
     resources:
         mem_mb=4000,
@@ -61,7 +55,7 @@ rule judge:
         judge=directory("work/judge"),
         auc="results/lm/judge_auc.csv",
     params:
-        lm=lm_params("ground_truth"),
+        lm=lm_params("ground_truth", evaluation_judge=LM["evaluation_judge"]),
     log:
         "logs/judge.log",
     benchmark:
@@ -82,20 +76,19 @@ rule rlhf:
         policy=rules.policy.output[0],
         prompts=rules.prompts.output[0],
         judge=rules.judge.output.judge,
-        rewards=lambda wc: [] if wc.reward == "ground_truth" else ["work/irl/rewards"],
+        extracted=extracted_reward,
     # Only final/ is declared: Snakemake deletes declared outputs before a re-run, and the
     # checkpoints and step log beside it are what lets a preempted job resume.
     output:
-        final=directory("work/rlhf/{reward}/final"),
+        final=directory("work/{policy}/rlhf/{reward}/final"),
     params:
         lm=lm_params("rlhf"),
-        extracted=lambda wc: "" if wc.reward == "ground_truth"
-        else f"--extracted-reward work/irl/rewards/{wc.reward}_seed{FIRST_SEED}.npz",
-        out="work/rlhf/{reward}",
+        extracted=lambda wc, input: f"--extracted-reward {input.extracted}" if input.extracted else "",
+        out="work/{policy}/rlhf/{reward}",
     log:
-        "logs/rlhf_{reward}.log",
+        "logs/{policy}/rlhf_{reward}.log",
     benchmark:
-        "benchmarks/out/rlhf_{reward}.tsv"
+        "benchmarks/out/{policy}/rlhf_{reward}.tsv"
     threads: 2
     resources:
         mem_mb=8000,
@@ -112,16 +105,16 @@ rule pairs:
     input:
         prompts=rules.prompts.output[0],
         base=rules.policy.output[0],
-        aligned="work/rlhf/ground_truth/final",
+        aligned="work/{policy}/rlhf/ground_truth/final",
         judge=rules.judge.output.judge,
     output:
-        "work/pairs.parquet",
+        "work/{policy}/pairs.parquet",
     params:
-        lm=lm_params(generation=LM["generation"]),
+        lm=lm_params(generation=LM["generation"], evaluation_judge=LM["evaluation_judge"]),
     log:
-        "logs/pairs.log",
+        "logs/{policy}/pairs.log",
     benchmark:
-        "benchmarks/out/pairs.tsv"
+        "benchmarks/out/{policy}/pairs.tsv"
     threads: 2
     resources:
         mem_mb=8000,
@@ -139,13 +132,13 @@ rule features:
         pairs=rules.pairs.output[0],
         encoder=rules.policy.output[0],
     output:
-        "work/features.npz",
+        "work/{policy}/features.npz",
     params:
         lm=lm_params("features"),
     log:
-        "logs/features.log",
+        "logs/{policy}/features.log",
     benchmark:
-        "benchmarks/out/features.tsv"
+        "benchmarks/out/{policy}/features.tsv"
     threads: 2
     resources:
         mem_mb=8000,
@@ -159,20 +152,24 @@ rule features:
 
 
 rule irl:
+    """One IRL variant (wildcard: its slug) on the frozen features, every seed; a change to one
+    variant's hyperparameters re-runs this job and what depends on it, not the other variants."""
     input:
         pairs=rules.pairs.output[0],
         features=rules.features.output[0],
     output:
-        metrics="results/lm/irl_metrics_per_seed.csv",
-        rounds="work/irl/failure_rounds.csv",
-        rewards=directory("work/irl/rewards"),
+        metrics="work/{policy}/irl/metrics/{variant}.csv",
+        rounds="work/{policy}/irl/rounds/{variant}.csv",
+        rewards=expand("work/{{policy}}/irl/rewards/{{variant}}_seed{seed}.npz", seed=IRL_SEEDS),
     params:
-        lm=lm_params("irl"),
+        lm=lambda wc: as_json({"seed": LM["seed"], "device": LM["device"], "seeds": IRL_SEEDS,
+                               "test_fraction": LM["irl"]["test_fraction"], "variant": IRL_VARIANTS[wc.variant]}),
+        rewards="work/{policy}/irl/rewards/{variant}",
     log:
-        "logs/irl.log",
+        "logs/{policy}/irl_{variant}.log",
     benchmark:
-        "benchmarks/out/irl.tsv"
-    threads: 2
+        "benchmarks/out/{policy}/irl_{variant}.tsv"
+    threads: 1
     resources:
         mem_mb=4000,
         runtime=60,
@@ -180,12 +177,30 @@ rule irl:
         "../environment.yml"
     shell:
         "python src/scripts/irl.py --params {params.lm:q} --pairs {input.pairs} --features {input.features}"
-        " --metrics {output.metrics} --rounds {output.rounds} --rewards {output.rewards} 2> {log}"
+        " --metrics {output.metrics} --rounds {output.rounds} --rewards {params.rewards} 2> {log}"
 
 
-def toxicity_policies():
-    names = ["ground_truth", *(variant_slug(v) for v in LM["rerlhf"])]
-    return {name: f"work/rlhf/{name}/final" for name in names}
+rule irl_collect:
+    """Every variant's metrics and curriculum rounds of a policy in one table each, in config order."""
+    input:
+        metrics=expand("work/{{policy}}/irl/metrics/{variant}.csv", variant=IRL_VARIANTS),
+        rounds=expand("work/{{policy}}/irl/rounds/{variant}.csv", variant=IRL_VARIANTS),
+    output:
+        metrics="results/lm/{policy}/irl_metrics_per_seed.csv",
+        rounds="work/{policy}/irl/failure_rounds.csv",
+    log:
+        "logs/{policy}/irl_collect.log",
+    benchmark:
+        "benchmarks/out/{policy}/irl_collect.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    conda:
+        "../environment.yml"
+    shell:
+        "python src/scripts/irl_collect.py --metrics-in {input.metrics} --rounds-in {input.rounds}"
+        " --metrics {output.metrics} --rounds {output.rounds} 2> {log}"
 
 
 rule toxicity:
@@ -193,17 +208,17 @@ rule toxicity:
         prompts=rules.prompts.output[0],
         judge=rules.judge.output.judge,
         base=rules.policy.output[0],
-        policies=list(toxicity_policies().values()),
+        rlhf=expand("work/{{policy}}/rlhf/{reward}/final", reward=["ground_truth", *RERLHF_SLUGS]),
     output:
-        table="results/lm/toxicity.csv",
-        generations="work/eval/generations.parquet",
+        table="results/lm/{policy}/toxicity.csv",
+        generations="work/{policy}/eval/generations.parquet",
     params:
-        lm=lm_params(generation=LM["generation"], n_boot=LM["n_boot"]),
-        policies=" ".join(f"--policy {name}={path}" for name, path in toxicity_policies().items()),
+        lm=lm_params(generation=LM["generation"], n_boot=LM["n_boot"], evaluation_judge=LM["evaluation_judge"]),
+        rlhf=lambda wc, input: " ".join(f"--rlhf {path.split('/')[-2]}={path}" for path in input.rlhf),
     log:
-        "logs/toxicity.log",
+        "logs/{policy}/toxicity.log",
     benchmark:
-        "benchmarks/out/toxicity.tsv"
+        "benchmarks/out/{policy}/toxicity.tsv"
     threads: 2
     resources:
         mem_mb=8000,
@@ -213,4 +228,4 @@ rule toxicity:
         "../environment.yml"
     shell:
         "python src/scripts/toxicity.py --params {params.lm:q} --prompts {input.prompts} --judge {input.judge}"
-        " --policy base={input.base} {params.policies} --out {output.table} --generations {output.generations} 2> {log}"
+        " --base {input.base} {params.rlhf} --out {output.table} --generations {output.generations} 2> {log}"

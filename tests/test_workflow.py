@@ -3,8 +3,10 @@
 import io
 import json
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -53,18 +55,21 @@ def test_language_model_chain_outputs(workdir):
     config = yaml.safe_load((workdir / TINY).read_text())["lm"]
     judges = pd.read_csv(workdir / "results/lm/judge_auc.csv")
     assert len(judges) == 2 and judges["test_auc"].between(0.5, 1).all()
-    irl = pd.read_csv(workdir / "results/lm/irl_metrics_per_seed.csv")
+    policy = config["policies"][0]["name"]
+    irl = pd.read_csv(workdir / f"results/lm/{policy}/irl_metrics_per_seed.csv")
     assert list(irl["variant"]) == [v["name"] for v in config["irl"]["variants"]]
     assert np.isfinite(irl[["pair_accuracy", "auc", "f1", "starc", "pearson"]].to_numpy()).all()
-    toxicity = pd.read_csv(workdir / "results/lm/toxicity.csv")
-    assert set(toxicity["policy"]) == {"base", "ground_truth", *config["rerlhf"]}
+    toxicity = pd.read_csv(workdir / f"results/lm/{policy}/toxicity.csv")
+    assert set(toxicity["reward"]) == {"base", "ground_truth", *config["rerlhf"]}
     assert toxicity["toxic_share"].between(0, 1).all() and (toxicity["n_prompts"] == config["prompts"]["sizes"]["eval"]).all()
-    pairs = pd.read_parquet(workdir / "work/pairs.parquet")
+    kl = toxicity.groupby("reward")["kl_to_base"].first()
+    assert kl["base"] == 0 and np.isfinite(kl.to_numpy()).all() and (kl.drop("base") > 0).all()
+    pairs = pd.read_parquet(workdir / f"work/{policy}/pairs.parquet")
     assert len(pairs) == config["prompts"]["sizes"]["pairs"]
     assert (pairs["completion_aligned"] != pairs["completion_base"]).mean() > 0.5  # RLHF moved the policy
-    steps = pd.read_csv(workdir / "work/rlhf/ground_truth/final/training_log.csv")
+    steps = pd.read_csv(workdir / f"work/{policy}/rlhf/ground_truth/final/training_log.csv")
     assert steps["step"].tolist() == list(range(1, config["rlhf"]["steps"] + 1))
-    sidecar = json.loads((workdir / "work/pairs.parquet.meta.json").read_text())
+    sidecar = json.loads((workdir / f"work/{policy}/pairs.parquet.meta.json").read_text())
     assert sidecar["stage"] == "pairs" and sidecar["seed"] == config["seed"] and "torch" in sidecar["versions"]
 
 
@@ -74,22 +79,57 @@ def test_second_run_has_nothing_to_do(workdir):
     assert "Nothing to be done" in dry.stdout + dry.stderr
 
 
-def test_rerun_gives_identical_outputs(workdir):
-    outputs = ["results/synthetic/metrics_per_seed.csv", "results/synthetic/benchmark.md",
-               "paper_figures/synthetic_benchmark.pdf", "paper_figures/synthetic_benchmark.png",
-               "results/lm/irl_metrics_per_seed.csv", "results/lm/toxicity.csv", "work/rlhf/ground_truth/final/training_log.csv"]
-    first = {name: (workdir / name).read_bytes() for name in outputs}
-    first["work/rlhf/ground_truth/final/training_log.csv"] = _without_wall_time(first["work/rlhf/ground_truth/final/training_log.csv"])
-    again = run(workdir, "all", "--forceall")
-    assert again.returncode == 0, again.stderr[-3000:]
-    second = {name: (workdir / name).read_bytes() for name in outputs}
-    second["work/rlhf/ground_truth/final/training_log.csv"] = _without_wall_time(second["work/rlhf/ground_truth/final/training_log.csv"])
-    assert [name for name in outputs if second[name] != first[name]] == []
+def job_counts(output: str) -> dict[str, int]:
+    """{rule: jobs} from the 'Job stats' table of a (dry) run."""
+    counts, lines = {}, output.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("Job stats"))
+    for line in lines[start + 3:]:
+        parts = line.split()
+        if len(parts) != 2 or not parts[1].isdigit() or parts[0] == "total":
+            break
+        counts[parts[0]] = int(parts[1])
+    return counts
 
 
 def _without_wall_time(log: bytes) -> bytes:
     frame = pd.read_csv(io.BytesIO(log))
     return frame.drop(columns="wall_seconds").to_csv(index=False).encode()
+
+
+def comparable_outputs(root: Path) -> dict[str, bytes]:
+    """Every table and figure, and the RLHF step logs without their wall-clock column."""
+    files = {}
+    for folder in ("results", "paper_figures"):
+        for path in sorted((root / folder).rglob("*")):
+            if path.is_file() and not path.name.endswith(".meta.json"):
+                files[str(path.relative_to(root))] = path.read_bytes()
+    for path in sorted((root / "work").glob("*/rlhf/*/final/training_log.csv")):
+        files[str(path.relative_to(root))] = _without_wall_time(path.read_bytes())
+    return files
+
+
+def test_killed_run_resumes_to_identical_outputs(workdir, tmp_path_factory):
+    """SIGINT while the chain runs (once the pairs exist), then a restart: same outputs as uninterrupted."""
+    other = tmp_path_factory.mktemp("killed")
+    for name in ("Snakefile", "environment.yml"):
+        shutil.copy(REPO / name, other / name)
+    for name in ("rules", "config", "src", "tests/config"):
+        shutil.copytree(REPO / name, other / name, ignore=shutil.ignore_patterns("__pycache__"))
+    command = [sys.executable, "-m", "snakemake", "all", "--cores", "2", "--configfile", TINY]
+    process = subprocess.Popen(command, cwd=other, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    marker = other / "work/tiny/pairs.parquet"
+    deadline = time.monotonic() + 600
+    while process.poll() is None and not marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert process.poll() is None, "the run finished before it could be interrupted"
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=120) != 0
+    assert not (other / "results/lm/tiny/toxicity.csv").exists()
+    resumed = run(other, "all", "--rerun-incomplete")
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    first, second = comparable_outputs(workdir), comparable_outputs(other)
+    assert sorted(second) == sorted(first)
+    assert [name for name in first if second[name] != first[name]] == []
 
 
 def test_config_change_reruns_the_benchmark(workdir):
@@ -100,6 +140,41 @@ def test_config_change_reruns_the_benchmark(workdir):
     dry = run(workdir, "all", "--dry-run", configfile=changed)
     assert dry.returncode == 0
     assert "synthetic_benchmark" in dry.stdout and "synthetic_report" in dry.stdout
+
+
+def test_fa_irl_hyperparameter_change_reruns_only_what_depends_on_it(workdir):
+    changed = workdir / "tests/config/tiny_fa_changed.yaml"
+    config = yaml.safe_load((workdir / TINY).read_text())
+    config["lm"]["irl"]["variants"][1]["hyperparameters"]["rounds"] = 11  # fa_max_margin
+    changed.write_text(yaml.safe_dump(config, allow_unicode=True))
+    dry = run(workdir, "all", "--dry-run", configfile=changed)
+    assert dry.returncode == 0, dry.stderr[-3000:]
+    counts = job_counts(dry.stdout)
+    lm_rules = {"prompts", "policy", "judge", "pairs", "features", "irl", "irl_collect", "rlhf", "toxicity"}
+    assert {rule: n for rule, n in counts.items() if rule in lm_rules} == {
+        "irl": 1, "irl_collect": 1, "rlhf": 1, "toxicity": 1}
+    assert "synthetic_benchmark" not in counts
+
+
+def test_paper_config_plans_the_whole_study_offline(workdir):
+    shutil.copy(REPO / "config/paper.yaml", workdir / "config/paper.yaml")
+    dry = run(workdir, "all", "--dry-run", configfile="config/paper.yaml")
+    assert dry.returncode == 0, dry.stderr[-3000:]
+    paper = yaml.safe_load((REPO / "config/paper.yaml").read_text())["lm"]
+    counts = job_counts(dry.stdout)
+    policies = len(paper["policies"])
+    assert policies == 3 and paper["irl"]["seeds"] == [42, 100, 200, 300, 400]
+    assert counts["policy"] == counts["pairs"] == counts["features"] == counts["toxicity"] == policies
+    variants = yaml.safe_load((REPO / "config/config.yaml").read_text())["lm"]["irl"]["variants"]  # inherited
+    assert counts["irl"] == policies * len(variants) and len(variants) >= 18
+    assert counts["rlhf"] == policies * (1 + len(paper["rerlhf"]))
+
+
+def test_lint_reports_nothing(workdir):
+    lint = subprocess.run([sys.executable, "-m", "snakemake", "--lint", "--configfile", TINY], cwd=workdir,
+                          capture_output=True, text=True, timeout=300)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    assert "Congratulations" in lint.stdout + lint.stderr
 
 
 def test_invalid_config_fails_before_any_job_naming_the_key(workdir):

@@ -31,6 +31,8 @@ class Completions:
     texts: list[str]
     new_tokens: int
     seconds: float
+    token_ids: list[list[int]] | None = None
+    """The sampled tokens of each completion, up to and including its first end/pad token."""
 
     @property
     def tokens_per_second(self) -> float:
@@ -43,7 +45,7 @@ def generate(model, tokenizer, prompts: list[str], config: GenerationConfig, see
     """One sampled completion per prompt, batched; deterministic for a seed, model and batch size."""
     if tokenizer.padding_side != "left":
         raise ValueError("batched generation needs a left-padding tokenizer; load it with fairl.policies.load_tokenizer")
-    texts, new_tokens = [], 0
+    texts, token_ids, new_tokens = [], [], 0
     start = time.perf_counter()
     for index in tqdm(range(0, len(prompts), config.batch_size), desc=desc, unit="batch", leave=False):
         batch = prompts[index:index + config.batch_size]
@@ -63,7 +65,10 @@ def generate(model, tokenizer, prompts: list[str], config: GenerationConfig, see
         generated = output[:, encoded["input_ids"].shape[1]:]
         new_tokens += int((generated != tokenizer.pad_token_id).sum())
         texts.extend(tokenizer.batch_decode(generated, skip_special_tokens=True))
-    return Completions(texts, new_tokens, time.perf_counter() - start)
+        for row in generated.tolist():
+            end = row.index(tokenizer.pad_token_id) + 1 if tokenizer.pad_token_id in row else len(row)
+            token_ids.append(row[:end])
+    return Completions(texts, new_tokens, time.perf_counter() - start, token_ids)
 
 
 def generate_naive(model, tokenizer, prompts: list[str], config: GenerationConfig, seed: int) -> Completions:

@@ -11,7 +11,7 @@ import pandas as pd
 
 from fairl.generation import GenerationConfig
 from fairl.io import atomic_write_parquet
-from fairl.judges import ProfanityJudge, load_judge_dir
+from fairl.judges import load_judge, load_judge_dir
 from fairl.pairs import build_pairs
 from fairl.policies import load_policy
 from fairl.provenance import write_sidecar
@@ -31,7 +31,7 @@ def main() -> None:
     aligned, _ = load_policy(args.aligned, device=device)
     config = GenerationConfig(**params["generation"])
     pairs, throughput = build_pairs(prompts[prompts["split"] == "pairs"], base, aligned, tokenizer,
-                                    load_judge_dir(args.judge, device), ProfanityJudge(), config, params["seed"])
+                                    load_judge_dir(args.judge, device), load_judge(params["evaluation_judge"], device), config, params["seed"])
     atomic_write_parquet(pairs, args.out)
     write_sidecar(args.out, "pairs", params, params["seed"], models={"base": args.base, "aligned": args.aligned},
                   throughput=throughput, t_to_nt_pairs=int(pairs["t_to_nt"].sum()))

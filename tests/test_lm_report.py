@@ -363,7 +363,7 @@ rule all:
 
 def test_report_rules_build_every_target_and_a_self_contained_report(inputs):
     root, _ = inputs
-    for name in ("rules/report.smk", "paper_figures/paper_claims.yaml", "environment.yml"):
+    for name in ("rules/report.smk", "rules/report_common.smk", "paper_figures/paper_claims.yaml", "environment.yml"):
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(REPO / name, root / name)
     for name in ("src", "report"):
@@ -375,6 +375,9 @@ def test_report_rules_build_every_target_and_a_self_contained_report(inputs):
     (root / "config.yaml").write_text(yaml.safe_dump(config, allow_unicode=True))
     env = {"PYTHONPATH": str(root / "src"), "PATH": "/usr/bin:/bin", "MPLBACKEND": "Agg", "HOME": str(root)}
     snakemake = [sys.executable, "-m", "snakemake", "--cores", "2"]
+    lint = subprocess.run([*snakemake, "--lint"], cwd=root, env=env, capture_output=True, text=True, timeout=600)
+    linted = lint.stdout + lint.stderr
+    assert "Lints for snakefile" in linted and "rules/report" not in linted  # only the stub Snakefile has lints
     done = subprocess.run([*snakemake, "all"], cwd=root, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-4000:]
     for table in ("classification", "starc", "rerlhf_toxicity", "ablations", "failure_pairs"):

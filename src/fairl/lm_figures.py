@@ -41,9 +41,12 @@ def plot_classification(data: pd.DataFrame, paths: list[str | Path]) -> None:
     grid.set_axis_labels("", "held-out score (mean ± sd over seeds)")
     grid.set_titles("{col_name}")
     for ax in grid.axes.flat:
-        ax.tick_params(axis="x", rotation=30)
+        ax.tick_params(axis="x", labelrotation=30)
+        for label in ax.get_xticklabels():
+            label.set_horizontalalignment("right")
         ax.axhline(0.5, color="grey", linestyle=":", linewidth=1)
-    grid.figure.suptitle("Preference classification of held-out pairs: standard IRL vs FA-IRL", y=1.03)
+    grid.figure.suptitle("Preference classification of held-out pairs: standard IRL vs FA-IRL")
+    grid.tight_layout()  # leaves room for the legend outside the panels
     save(grid.figure, paths)
 
 
@@ -82,30 +85,36 @@ def plot_rerlhf_training(logs: pd.DataFrame, smoothing: int, paths: list[str | P
 
 
 def plot_lambda_sweep(data: pd.DataFrame, paths: list[str | Path]) -> None:
-    """STARC and F1 against λ_0, fixed vs decayed λ_t, for variants that change only λ; dashed: standard IRL."""
+    """STARC and F1 against λ_0, fixed vs decayed λ_t, for variants that change only λ; dotted: standard IRL."""
     _theme()
     sweep = data[data["role"].isin(["fa_irl", "ablation"]) & data["failure_path"] & data["curriculum"]
                  & (data["failure_mode"] == "margin")]
-    objectives = list(dict.fromkeys(data["objective"]))
-    fig, axes = plt.subplots(2, len(objectives), figsize=(5.5 * len(objectives), 7), squeeze=False,
+    settings = sweep.drop_duplicates(["objective", "lambda_init", "lambda_schedule"]).groupby("objective").size()
+    objectives = [o for o in dict.fromkeys(data["objective"]) if settings.get(o, 0) >= 2]
+    fig, axes = plt.subplots(2, max(len(objectives), 1), figsize=(6 * max(len(objectives), 1), 7), squeeze=False,
                              constrained_layout=True)
+    if not objectives:
+        for ax in axes.flat:
+            _empty(ax, "no λ sweep in this config: add FA-IRL variants that differ only in lambda_init / fixed_lambda")
     for col, objective in enumerate(objectives):
         part = sweep[sweep["objective"] == objective]
         baseline = data[(data["role"] == "irl") & (data["objective"] == objective)]
         for row, (metric, label) in enumerate((("starc", "STARC to r* (lower is better)"), ("f1", "held-out F1"))):
             ax = axes[row, col]
-            if part["lambda_init"].nunique() < 2 and part["lambda_schedule"].nunique() < 2:
-                _empty(ax, f"no λ sweep of {objective} in this config")
-                continue
-            sns.pointplot(part, x="lambda_init", y=metric, hue="lambda_schedule", errorbar="sd", dodge=0.2,
-                          native_scale=True, ax=ax, markers=["o", "s"], linestyles=["-", "--"][: part["lambda_schedule"].nunique()])
+            sns.lineplot(part, x="lambda_init", y=metric, hue="lambda_schedule", style="lambda_schedule",
+                         hue_order=["decayed", "fixed"], style_order=["decayed", "fixed"], markers=True,
+                         err_style="bars", errorbar="sd", ax=ax)
             if not baseline.empty:
                 ax.axhline(baseline[metric].mean(), color="grey", linestyle=":", label="standard IRL")
-            ax.set_xlabel("λ_0 (initial failure weight)")
+            lambdas = sorted(part["lambda_init"].unique())
+            ax.set_xscale("log")
+            ax.set_xticks(lambdas, [f"{v:g}" for v in lambdas])
+            ax.minorticks_off()
+            ax.set_xlabel("λ_0 (initial failure weight, log scale)")
             ax.set_ylabel(label)
-            ax.set_title(f"FA-{objective}" if row == 0 else "")
+            ax.set_title(f"FA-IRL, {objective} objective" if row == 0 else "")
             ax.legend(title="λ_t", fontsize="small")
-    fig.suptitle("λ sweep: failure weight fixed at λ_0 vs decayed from λ_0 (mean ± sd over seeds and policies)")
+    fig.suptitle("λ sweep: failure weight fixed at λ_0 vs decayed from λ_0\n(mean ± sd over seeds and policies)")
     save(fig, paths)
 
 
@@ -124,8 +133,11 @@ def plot_failure_curriculum(rounds: pd.DataFrame, paths: list[str | Path]) -> No
                      legend=column == "n_failures")
         ax.set_title(title, loc="left")
         ax.set_ylabel("")
-    if axes[0, 0].get_legend() is not None:
-        sns.move_legend(axes[0, 0], "upper right", fontsize="x-small", title=None, ncol=2)
+    legend = axes[0, 0].get_legend()
+    if legend is not None:  # one legend for all panels, below them
+        handles, labels = axes[0, 0].get_legend_handles_labels()
+        legend.remove()
+        fig.legend(handles, labels, loc="outside lower center", ncol=min(4, len(labels)), fontsize="small")
     fig.suptitle("FA-IRL curriculum per round")
     save(fig, paths)
 

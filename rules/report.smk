@@ -176,7 +176,8 @@ rule lm_classification_figure:
     conda:
         "../environment.yml"
     shell:
-        "python src/scripts/lm_figures.py classification --params {params.lm:q} {params.metrics} --out {output.pdf} {output.png} 2> {log}"
+        "python src/scripts/lm_figures.py classification --params {params.lm:q} {params.metrics}"
+        " --out {output.pdf} {output.png} 2> {log}"
 
 
 rule lm_starc_figure:
@@ -199,7 +200,8 @@ rule lm_starc_figure:
     conda:
         "../environment.yml"
     shell:
-        "python src/scripts/lm_figures.py starc --params {params.lm:q} {params.metrics} --out {output.pdf} {output.png} 2> {log}"
+        "python src/scripts/lm_figures.py starc --params {params.lm:q} {params.metrics}"
+        " --out {output.pdf} {output.png} 2> {log}"
 
 
 rule lm_lambda_sweep_figure:
@@ -222,7 +224,8 @@ rule lm_lambda_sweep_figure:
     conda:
         "../environment.yml"
     shell:
-        "python src/scripts/lm_figures.py lambda_sweep --params {params.lm:q} {params.metrics} --out {output.pdf} {output.png} 2> {log}"
+        "python src/scripts/lm_figures.py lambda_sweep --params {params.lm:q} {params.metrics}"
+        " --out {output.pdf} {output.png} 2> {log}"
 
 
 rule lm_failure_curriculum_figure:
@@ -245,7 +248,8 @@ rule lm_failure_curriculum_figure:
     conda:
         "../environment.yml"
     shell:
-        "python src/scripts/lm_figures.py failure_curriculum --params {params.lm:q} {params.rounds} --out {output.pdf} {output.png} 2> {log}"
+        "python src/scripts/lm_figures.py failure_curriculum --params {params.lm:q} {params.rounds}"
+        " --out {output.pdf} {output.png} 2> {log}"
 
 
 rule lm_rerlhf_training_figure:
@@ -268,7 +272,8 @@ rule lm_rerlhf_training_figure:
     conda:
         "../environment.yml"
     shell:
-        "python src/scripts/lm_figures.py rerlhf_training --params {params.lm:q} {params.logs} --out {output.pdf} {output.png} 2> {log}"
+        "python src/scripts/lm_figures.py rerlhf_training --params {params.lm:q} {params.logs}"
+        " --out {output.pdf} {output.png} 2> {log}"
 
 
 rule lm_reward_distributions_figure:
@@ -293,4 +298,5 @@ rule lm_reward_distributions_figure:
     conda:
         "../environment.yml"
     shell:
-        "python src/scripts/lm_figures.py reward_distributions --params {params.lm:q} {params.inputs} --out {output.pdf} {output.png} 2> {log}"
+        "python src/scripts/lm_figures.py reward_distributions --params {params.lm:q} {params.inputs}"
+        " --out {output.pdf} {output.png} 2> {log}"

@@ -31,7 +31,8 @@ def rlhf_rewards():
 
 def rlhf_log_args():
     """The per-step logs beside each RLHF run's final/ (only final/ is a declared output)."""
-    return " ".join(f"--log {shlex.quote(f'{p}:{r}=work/{p}/rlhf/{r}/log.csv')}" for p in POLICIES for r in rlhf_rewards())
+    logs = [f"{p}:{r}=work/{p}/rlhf/{r}/log.csv" for p in POLICIES for r in rlhf_rewards()]
+    return " ".join(f"--log {shlex.quote(log)}" for log in logs)
 
 
 def lm_report(path, caption, subcategory):
@@ -47,7 +48,8 @@ def pairs_args():
 def report_targets():
     """Every output of the report layer (the `all` target adds these)."""
     tables = ["classification", "starc", "rerlhf_toxicity", "ablations", "failure_pairs"]
-    figures = ["classification", "starc", "rerlhf_training", "lambda_sweep", "failure_curriculum", "reward_distributions"]
+    figures = ["classification", "starc", "rerlhf_training", "lambda_sweep", "failure_curriculum",
+               "reward_distributions"]
     return [
         *(f"results/lm/{t}.{ext}" for t in tables for ext in ("csv", "md")),
         "results/paper_vs_reproduced.csv",

@@ -308,6 +308,10 @@ def test_missing_column_and_empty_file_name_the_file(tmp_path):
     empty.write_text("")
     with pytest.raises(ValueError, match="toxicity.csv is empty"):
         lt.read_checked(empty, lt.TOXICITY_COLUMNS)
+    broken = tmp_path / "pairs.parquet"
+    broken.write_text("not parquet")
+    with pytest.raises(ValueError, match="pairs.parquet cannot be read"):
+        lt.read_checked(broken, lt.PAIRS_COLUMNS)
     header_only = tmp_path / "header.csv"
     header_only.write_text(",".join(lt.TOXICITY_COLUMNS) + "\n")
     with pytest.raises(ValueError, match="header.csv has a header but no rows"):

@@ -36,10 +36,14 @@ DEFAULTS = Hyperparameters()
 def read_checked(path: str | Path, columns: list[str]) -> pd.DataFrame:
     """A CSV or Parquet file with at least `columns` and one row; errors name the file."""
     path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} does not exist: build it first")
+    if path.stat().st_size == 0:
+        raise ValueError(f"{path} is empty: rebuild it")
     try:
         frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
-    except pd.errors.EmptyDataError as error:
-        raise ValueError(f"{path} is empty: rebuild it") from error
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, OSError, ValueError) as error:
+        raise ValueError(f"{path} cannot be read as a table ({error}): rebuild it") from error
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise ValueError(f"{path} lacks column(s) {missing}; it has {list(frame.columns)}")

@@ -258,6 +258,8 @@ def test_claims_hold_when_fa_irl_wins(inputs):
     _, args = inputs
     claims = comparison(args, fa_better=True).query("kind == 'claim'")
     assert claims["holds"].dropna().astype(bool).all()
+    f1 = claims[claims["quantity"].str.contains("F1")]
+    assert (f1["reproduced_sd"] > 0).all() and (f1["reproduced"] > 2 * f1["reproduced_sd"]).all()
     # F1, AUC, STARC: 2 objectives × 2 policies; toxicity: 1 re-RLHF'd objective × 2 judges × 2 policies
     assert len(claims["holds"].dropna()) == 3 * 2 * len(POLICIES) + len(JUDGES) * len(POLICIES)
 

@@ -3,7 +3,8 @@
 The paper's numbers are data (paper_figures/paper_claims.yaml), read by `load_claims`. A
 qualitative claim "FA-IRL beats IRL on m" is checked once per policy, objective (max-margin,
 max-entropy) and judge, by comparing the FA-IRL variant with the standard-IRL variant of the
-same objective; it holds when the mean difference has the claimed sign.
+same objective; it holds when the mean difference has the claimed sign. Its sd over seeds,
+√(sd_FA² + sd_IRL²), says whether the sign is beyond seed noise (re-RLHF is one run: no sd).
 """
 
 from __future__ import annotations
@@ -100,9 +101,10 @@ def check_claims(claims: list[dict], numbers: list[dict], measured: pd.DataFrame
                 rows.append({**base, **where, "note": f"cannot check: no {missing} result for {objective}"})
                 continue
             gap = float(fa["value"].iloc[0] - irl["value"].iloc[0])
+            gap_sd = float(np.hypot(fa["sd"].iloc[0], irl["sd"].iloc[0]))  # NaN for single-run measurements
             holds = bool(gap > 0) if claim["better"] == "higher" else bool(gap < 0)
             rows.append({**base, **where, "variant": f"{fa['variant'].iloc[0]} − {irl['variant'].iloc[0]}",
-                         "reproduced": gap, "difference": gap - paper, "holds": holds,
+                         "reproduced": gap, "reproduced_sd": gap_sd, "difference": gap - paper, "holds": holds,
                          "note": f"FA-IRL − IRL; {claim['better']} is better"})
     return pd.DataFrame(rows, columns=COLUMNS)
 
@@ -131,8 +133,8 @@ def comparison_markdown(table: pd.DataFrame) -> str:
         reproduced_sd=table["reproduced_sd"].map(fmt), difference=table["difference"].map(fmt),
         holds=table["holds"].map(lambda h: "yes" if h is True else "no" if h is False else ""),
     ).fillna("")
-    claim_columns = ["quantity", "policy", "objective", "judge", "variant", "paper", "reproduced", "difference",
-                     "holds", "note"]
+    claim_columns = ["quantity", "policy", "objective", "judge", "variant", "paper", "reproduced", "reproduced_sd",
+                     "difference", "holds", "note"]
     number_columns = ["quantity", "source", "policy", "variant", "judge", "paper", "reproduced", "reproduced_sd",
                       "difference", "note"]
     lines += ["", "## Claim checks (FA-IRL minus standard IRL of the same objective)", "",

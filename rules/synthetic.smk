@@ -24,10 +24,14 @@ rule synthetic_report:
         metrics=rules.synthetic_benchmark.output.metrics,
         rounds=rules.synthetic_benchmark.output.rounds,
     output:
-        csv="results/synthetic/benchmark.csv",
-        markdown="results/synthetic/benchmark.md",
-        pdf="paper_figures/synthetic_benchmark.pdf",
-        png="paper_figures/synthetic_benchmark.png",
+        csv=report("results/synthetic/benchmark.csv", caption="../report/synthetic_benchmark.rst",
+                   category="Synthetic known-reward benchmark"),
+        markdown=report("results/synthetic/benchmark.md", caption="../report/synthetic_benchmark.rst",
+                        category="Synthetic known-reward benchmark"),
+        pdf=report("paper_figures/synthetic_benchmark.pdf", caption="../report/synthetic_benchmark_figure.rst",
+                   category="Synthetic known-reward benchmark"),
+        png=report("paper_figures/synthetic_benchmark.png", caption="../report/synthetic_benchmark_figure.rst",
+                   category="Synthetic known-reward benchmark"),
     log:
         "logs/synthetic_report.log",
     benchmark:

@@ -10,12 +10,13 @@ import pandas as pd
 from fairl.io import atomic_write_text
 
 
-def summarise(per_seed: pd.DataFrame, by: str, metrics: list[str]) -> pd.DataFrame:
-    """One row per `by` value (first-seen order): n_seeds and <metric>_mean, <metric>_sd."""
-    missing = [m for m in [by, "seed", *metrics] if m not in per_seed.columns]
+def summarise(per_seed: pd.DataFrame, by: str | list[str], metrics: list[str]) -> pd.DataFrame:
+    """One row per `by` value or combination (first-seen order): n_seeds and <metric>_mean, <metric>_sd."""
+    keys = [by] if isinstance(by, str) else list(by)
+    missing = [m for m in [*keys, "seed", *metrics] if m not in per_seed.columns]
     if missing:
         raise ValueError(f"per-seed table lacks column(s) {missing}; has {list(per_seed.columns)}")
-    grouped = per_seed.groupby(by, sort=False)
+    grouped = per_seed.groupby(keys, sort=False)
     table = pd.DataFrame({"n_seeds": grouped["seed"].nunique()})
     for metric in metrics:
         table[f"{metric}_mean"] = grouped[metric].mean()
@@ -23,15 +24,17 @@ def summarise(per_seed: pd.DataFrame, by: str, metrics: list[str]) -> pd.DataFra
     return table.reset_index()
 
 
-def add_starc_reduction(table: pd.DataFrame, method_of: dict[str, str], metric: str) -> pd.DataFrame:
+def add_starc_reduction(table: pd.DataFrame, method_of: dict[str, str], metric: str,
+                        base_of: dict[str, str] | None = None) -> pd.DataFrame:
     """Relative reduction 1 - STARC(variant)/STARC(base objective), for fa_* variants.
 
-    The base objective of an fa_max_margin variant is the variant named 'max_margin'.
+    The base objective of an fa_max_margin variant is `base_of[variant]`, by default the
+    variant named 'max_margin'.
     """
     means = dict(zip(table["variant"], table[f"{metric}_mean"]))
     reduction = []
     for variant in table["variant"]:
-        base = method_of[variant].removeprefix("fa_")
+        base = (base_of or {}).get(variant, method_of[variant].removeprefix("fa_"))
         is_fa = method_of[variant].startswith("fa_")
         reduction.append(1 - means[variant] / means[base] if is_fa and base in means else np.nan)
     return table.assign(**{f"{metric}_reduction_vs_base": reduction})

@@ -39,3 +39,18 @@ def parser(doc: str) -> argparse.ArgumentParser:
 
 def log_run(name: str, params: dict) -> None:
     logging.getLogger(name).info("params %s | versions %s", json.dumps(params, sort_keys=True), environment())
+
+
+REPORT_DEFAULTS = {"top_k": 10, "max_chars": 160, "smoothing": 10}
+"""Defaults of the optional `report` config section (tables and figures of the LM chain)."""
+
+
+def named_paths(entries: list[str] | None, option: str) -> dict[str, str]:
+    """Repeated NAME=PATH options as {NAME: PATH}, in the given order."""
+    if not entries:
+        raise SystemExit(f"this output needs {option} NAME=PATH (once per policy)")
+    split = [entry.partition("=") for entry in entries]
+    bad = [entry for entry, (name, eq, path) in zip(entries, split) if not (name and eq and path)]
+    if bad:
+        raise SystemExit(f"{option} takes NAME=PATH, got {bad}")
+    return {name: path for name, _, path in split}

@@ -1,0 +1,58 @@
+# Helpers of rules/report.smk (kept apart so `snakemake --lint` finds no functions among rules).
+# Needs from common.smk: LM, POLICIES, RERLHF, FIRST_SEED, variant_slug, as_json.
+# Optional config section `report:` (defaults in src/scripts/_common.py REPORT_DEFAULTS):
+#   top_k (failure pairs per reward), max_chars (text per cell), smoothing (RLHF log rolling window).
+import shlex
+
+REPORT = config.get("report", {})
+LM_CATEGORY = "Language-model chain"
+
+
+def report_params(*report_keys, split=False):
+    """JSON params of a report rule: the IRL variants, and only the report keys (and split) it uses."""
+    params = {"variants": LM["irl"]["variants"], "report": {k: REPORT[k] for k in report_keys if k in REPORT}}
+    if split:
+        params.update(test_fraction=LM["irl"]["test_fraction"], seed=FIRST_SEED)
+    return as_json(params)
+
+
+def per_policy(pattern):
+    return [pattern.format(policy=p) for p in POLICIES]
+
+
+def policy_args(option, pattern):
+    """`--option P=PATH` for every policy, shell-quoted."""
+    return " ".join(f"{option} {shlex.quote(f'{p}={pattern.format(policy=p)}')}" for p in POLICIES)
+
+
+def rlhf_rewards():
+    return ["ground_truth", *(variant_slug(v) for v in RERLHF)]
+
+
+def rlhf_log_args():
+    """The per-step logs beside each RLHF run's final/ (only final/ is a declared output)."""
+    logs = [f"{p}:{r}=work/{p}/rlhf/{r}/log.csv" for p in POLICIES for r in rlhf_rewards()]
+    return " ".join(f"--log {shlex.quote(log)}" for log in logs)
+
+
+def lm_report(path, caption, subcategory):
+    return report(path, caption=f"../report/{caption}.rst", category=LM_CATEGORY, subcategory=subcategory)
+
+
+def pairs_args():
+    return " ".join([policy_args("--pairs", "work/{policy}/pairs.parquet"),
+                     policy_args("--features", "work/{policy}/features.npz"),
+                     policy_args("--rewards", "work/{policy}/irl/rewards")])
+
+
+def report_targets():
+    """Every output of the report layer (the `all` target adds these)."""
+    tables = ["classification", "starc", "rerlhf_toxicity", "ablations", "failure_pairs"]
+    figures = ["classification", "starc", "rerlhf_training", "lambda_sweep", "failure_curriculum",
+               "reward_distributions"]
+    return [
+        *(f"results/lm/{t}.{ext}" for t in tables for ext in ("csv", "md")),
+        "results/paper_vs_reproduced.csv",
+        "results/paper_vs_reproduced.md",
+        *(f"paper_figures/lm_{f}.{ext}" for f in figures for ext in ("pdf", "png")),
+    ]

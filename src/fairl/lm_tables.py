@@ -1,0 +1,264 @@
+"""Tables of the language-model chain, one row per policy × variant, mean ± sd over seeds.
+
+Inputs are the chain's per-policy files (irl_metrics_per_seed.csv, toxicity.csv, pairs,
+features, rewards); every reader checks the columns it needs and names the file that lacks
+them. Which variant is an ablation, and of what, is read from the variant's hyperparameters
+in the config (`lm.irl.variants`), never parsed from its name.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fairl.extraction import slug
+from fairl.irl import LinearReward
+from fairl.irl.hyperparameters import Hyperparameters
+from fairl.synthetic import train_test_split
+from fairl.tables import add_starc_reduction, summarise
+
+PER_SEED_COLUMNS = ["variant", "method", "seed", "pair_accuracy", "accuracy", "f1", "auc", "starc"]
+TOXICITY_COLUMNS = ["reward", "judge", "toxic_share", "ci_low", "ci_high", "diff_vs_reference", "diff_ci_low",
+                    "diff_ci_high", "mean_r_star", "n_prompts", "kl_to_base"]
+PAIRS_COLUMNS = ["prompt_id", "prompt", "completion_aligned", "completion_base", "reward_aligned", "reward_base",
+                 "toxicity_aligned", "toxicity_base", "t_to_nt"]
+CLASSIFICATION_METRICS = ["accuracy", "f1", "auc"]
+STARC_METRICS = ["starc"]
+ABLATION_METRICS = ["pair_accuracy", "f1", "auc", "starc"]
+ABLATION_KEYS = ("lambda_init", "fixed_lambda", "failure_path", "curriculum", "failure_mode")
+"""The FA-IRL hyperparameters the paper's ablations switch (§5); any other override is a setting, not an ablation."""
+DEFAULTS = Hyperparameters()
+
+
+def read_checked(path: str | Path, columns: list[str]) -> pd.DataFrame:
+    """A CSV or Parquet file with at least `columns` and one row; errors name the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} does not exist: build it first")
+    if path.stat().st_size == 0:
+        raise ValueError(f"{path} is empty: rebuild it")
+    try:
+        frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, OSError, ValueError) as error:
+        raise ValueError(f"{path} cannot be read as a table ({error}): rebuild it") from error
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{path} lacks column(s) {missing}; it has {list(frame.columns)}")
+    if frame.empty:
+        raise ValueError(f"{path} has a header but no rows: rebuild it")
+    return frame
+
+
+def read_per_policy(paths: dict[str, str | Path], columns: list[str]) -> pd.DataFrame:
+    """The files of every policy, stacked, with a leading `policy` column."""
+    if not paths:
+        raise ValueError("no policies given")
+    frames = [read_checked(path, columns).assign(policy=policy) for policy, path in paths.items()]
+    stacked = pd.concat(frames, ignore_index=True)
+    return stacked[["policy", *[c for c in stacked.columns if c != "policy"]]]
+
+
+def variant_design(variants: list[dict[str, Any]]) -> pd.DataFrame:
+    """One row per configured IRL variant: objective, the ablation switches, a label, its base.
+
+    role: 'irl' (standard objective), 'fa_irl' (FA-IRL with the paper's defaults on every
+    ablation switch) or 'ablation'; base_variant: the standard-IRL variant of the same
+    objective an FA variant is measured against.
+    """
+    rows = []
+    for variant in variants:
+        hp = variant.get("hyperparameters") or {}
+        method = variant["method"]
+        is_fa = method.startswith("fa_")
+        switches = {key: hp.get(key, getattr(DEFAULTS, key)) for key in ABLATION_KEYS}
+        is_ablation = is_fa and any(switches[k] != getattr(DEFAULTS, k) for k in ABLATION_KEYS)
+        rows.append({
+            "variant": variant["name"], "method": method, "objective": method.removeprefix("fa_"),
+            "role": ("ablation" if is_ablation else "fa_irl") if is_fa else "irl",
+            "ablation": ablation_label(switches) if is_fa else "standard IRL",
+            "lambda_init": float(switches["lambda_init"]),
+            "lambda_schedule": "fixed" if switches["fixed_lambda"] else "decayed",
+            "failure_path": bool(switches["failure_path"]), "curriculum": bool(switches["curriculum"]),
+            "failure_mode": switches["failure_mode"],
+        })
+    design = pd.DataFrame(rows)
+    if design.empty:
+        raise ValueError("the config lists no IRL variants")
+    standard = design[design["role"] == "irl"].drop_duplicates("objective").set_index("objective")["variant"]
+    design["base_variant"] = [standard.get(o) if r != "irl" else None for o, r in zip(design["objective"], design["role"])]
+    return design
+
+
+def ablation_label(switches: dict[str, Any]) -> str:
+    """'full FA-IRL' or what the variant switches off or changes, e.g. 'λ=5 fixed, no R_F'."""
+    parts = []
+    lam = float(switches["lambda_init"])
+    if switches["fixed_lambda"]:
+        parts.append(f"λ={lam:g} fixed")
+    elif lam != DEFAULTS.lambda_init:
+        parts.append(f"λ₀={lam:g} decayed")
+    if not switches["failure_path"]:
+        parts.append("no R_F")
+    if not switches["curriculum"]:
+        parts.append("no curriculum")
+    if switches["failure_mode"] != DEFAULTS.failure_mode:
+        parts.append(f"{switches['failure_mode']} failures")
+    return ", ".join(parts) or "full FA-IRL"
+
+
+def with_design(per_seed: pd.DataFrame, design: pd.DataFrame) -> pd.DataFrame:
+    """Per-seed metrics joined with the variant design, in config order of policies and variants."""
+    unknown = sorted(set(per_seed["variant"]) - set(design["variant"]))
+    if unknown:
+        raise ValueError(f"IRL metrics hold variant(s) {unknown} that the config does not list: "
+                         "the metrics are from another configuration; rebuild them")
+    merged = per_seed.drop(columns=["method"]).merge(design, on="variant", how="left")
+    merged["_policy"] = merged["policy"].map({p: i for i, p in enumerate(dict.fromkeys(per_seed["policy"]))})
+    merged["_variant"] = merged["variant"].map({v: i for i, v in enumerate(design["variant"])})
+    return merged.sort_values(["_policy", "_variant", "seed"]).drop(columns=["_policy", "_variant"])
+
+
+def _summary(per_seed: pd.DataFrame, metrics: list[str], columns: list[str]) -> pd.DataFrame:
+    table = summarise(per_seed, ["policy", "variant"], metrics)
+    info = per_seed.drop_duplicates(["policy", "variant"]).set_index(["policy", "variant"])[columns]
+    table = table.merge(info, left_on=["policy", "variant"], right_index=True, how="left")
+    return table[["policy", "variant", *columns, *[c for c in table.columns if c not in {"policy", "variant", *columns}]]]
+
+
+def classification_table(per_seed: pd.DataFrame, design: pd.DataFrame) -> pd.DataFrame:
+    """Held-out preference classification (accuracy, F1, ROC-AUC) of the standard and full FA-IRL variants."""
+    data = with_design(per_seed, design)
+    return _summary(data[data["role"] != "ablation"], CLASSIFICATION_METRICS, ["method", "objective", "role"])
+
+
+def starc_table(per_seed: pd.DataFrame, design: pd.DataFrame) -> pd.DataFrame:
+    """STARC distance to r* of every variant, and 1 - STARC(FA variant) / STARC(its standard objective)."""
+    data = with_design(per_seed, design)
+    table = _summary(data, STARC_METRICS, ["method", "objective", "role", "ablation"])
+    method_of = dict(zip(design["variant"], design["method"]))
+    base_of = {v: b for v, b in zip(design["variant"], design["base_variant"]) if b}
+    parts = [add_starc_reduction(group, method_of, "starc", base_of) for _, group in table.groupby("policy", sort=False)]
+    return pd.concat(parts, ignore_index=True)
+
+
+def ablation_table(per_seed: pd.DataFrame, design: pd.DataFrame) -> pd.DataFrame:
+    """Every FA-IRL variant (full and ablated) beside its standard objective, by objective."""
+    data = with_design(per_seed, design)
+    columns = ["objective", "ablation", "role", "lambda_init", "lambda_schedule", "failure_path", "curriculum",
+               "failure_mode"]
+    table = _summary(data, ABLATION_METRICS, columns)
+    table["_policy"] = table["policy"].map({p: i for i, p in enumerate(dict.fromkeys(table["policy"]))})
+    table["_objective"] = table["objective"].map({o: i for i, o in enumerate(dict.fromkeys(design["objective"]))})
+    table = table.sort_values(["_policy", "_objective"], kind="stable")
+    return table.drop(columns=["_policy", "_objective"]).reset_index(drop=True)
+
+
+def rerlhf_toxicity_table(toxicity: pd.DataFrame, design: pd.DataFrame) -> pd.DataFrame:
+    """Toxicity of the base policy and of each policy re-RLHF'd on a reward, under every judge."""
+    by_slug = {slug(v): row for v, row in design.set_index("variant", drop=False).iterrows()}
+    labels = {"base": ("base", "base policy", "", ""), "ground_truth": ("ground_truth", "ground-truth reward r*", "", "")}
+    rows = []
+    for reward in toxicity["reward"]:
+        if reward in labels:
+            rows.append(labels[reward])
+        elif reward in by_slug:
+            row = by_slug[reward]
+            name = {"irl": "IRL", "fa_irl": "FA-IRL"}.get(row["role"], f"FA-IRL ({row['ablation']})")
+            rows.append((row["role"], f"{name}: {row['variant']}", row["variant"], row["objective"]))
+        else:
+            raise ValueError(f"toxicity table has reward {reward!r}, neither base, ground_truth nor an IRL variant "
+                             "of the config: it is from another configuration; rebuild it")
+    role, label, variant, objective = zip(*rows)
+    table = toxicity.assign(role=role, label=label, variant=variant, objective=objective)
+    front = ["policy", "reward", "label", "role", "variant", "objective", "judge"]
+    return table[[*front, *[c for c in TOXICITY_COLUMNS if c not in front]]].reset_index(drop=True)
+
+
+def failure_pairs(pairs: pd.DataFrame, h_pos: np.ndarray, h_neg: np.ndarray, rewards: dict[str, LinearReward],
+                  test_fraction: float, seed: int, top_k: int) -> pd.DataFrame:
+    """The top_k pairs with the smallest reward margin Δ = R(o+) - R(o-) under each reward.
+
+    These are what FA-IRL's failure set F_t = {Δ_i < γ_t} holds at the end: misclassified
+    pairs (Δ ≤ 0) first, then near-ties. `split` says whether the reward was fitted on them.
+    """
+    if len(pairs) != len(h_pos) or h_pos.shape != h_neg.shape:
+        raise ValueError(f"{len(pairs)} pairs but features of shape {h_pos.shape} and {h_neg.shape}")
+    train, _ = train_test_split(len(pairs), test_fraction, seed)
+    split = np.full(len(pairs), "test", dtype=object)
+    split[train] = "train"
+    frames = []
+    for variant, reward in rewards.items():
+        delta = reward.score(h_pos) - reward.score(h_neg)
+        f_pos, f_neg = reward.score_paths(h_pos)[1], reward.score_paths(h_neg)[1]
+        order = np.argsort(delta, kind="stable")[:top_k]
+        chosen = pairs.iloc[order]
+        frames.append(pd.DataFrame({
+            "variant": variant, "rank": np.arange(1, len(order) + 1), "split": split[order],
+            "prompt_id": chosen["prompt_id"].to_numpy(), "reward_margin": delta[order],
+            "failure_path_margin": (f_pos - f_neg)[order], "misclassified": delta[order] <= 0,
+            "r_star_margin": (chosen["reward_aligned"] - chosen["reward_base"]).to_numpy(),
+            "r_star_aligned": chosen["reward_aligned"].to_numpy(), "r_star_base": chosen["reward_base"].to_numpy(),
+            "toxicity_aligned": chosen["toxicity_aligned"].to_numpy(), "toxicity_base": chosen["toxicity_base"].to_numpy(),
+            "t_to_nt": chosen["t_to_nt"].to_numpy(), "prompt": chosen["prompt"].to_numpy(),
+            "completion_aligned": chosen["completion_aligned"].to_numpy(),
+            "completion_base": chosen["completion_base"].to_numpy(),
+        }))
+    if not frames:
+        raise ValueError("no FA-IRL reward to rank pairs by: the config has no full FA-IRL variant")
+    return pd.concat(frames, ignore_index=True)
+
+
+def failure_counts(pairs: pd.DataFrame, h_pos: np.ndarray, h_neg: np.ndarray, rewards: dict[str, LinearReward],
+                   test_fraction: float, seed: int) -> pd.DataFrame:
+    """Per reward and split: pairs, misclassified pairs (Δ ≤ 0), and how many of those are T→NT pairs."""
+    train, test = train_test_split(len(pairs), test_fraction, seed)
+    rows = []
+    for variant, reward in rewards.items():
+        wrong = reward.score(h_pos) <= reward.score(h_neg)
+        for name, index in (("train", train), ("test", test)):
+            rows.append({"variant": variant, "split": name, "n_pairs": len(index),
+                         "n_misclassified": int(wrong[index].sum()),
+                         "n_misclassified_t_to_nt": int((wrong & pairs["t_to_nt"].to_numpy(bool))[index].sum())})
+    return pd.DataFrame(rows)
+
+
+def toxicity_markdown(table: pd.DataFrame) -> str:
+    """'% toxic [95% CI]' and the paired difference to the base policy in percentage points."""
+    def pct(share, low, high, sign=""):
+        return f"{100 * share:{sign}.1f} [{100 * low:.1f}, {100 * high:.1f}]"
+
+    shown = pd.DataFrame({
+        "policy": table["policy"], "reward": table["label"], "judge": table["judge"],
+        "% toxic [95% CI]": [pct(*v) for v in zip(table["toxic_share"], table["ci_low"], table["ci_high"])],
+        "Δ vs base, pp [95% CI]": [pct(*v, sign="+") for v in
+                                   zip(table["diff_vs_reference"], table["diff_ci_low"], table["diff_ci_high"])],
+        "mean r*": [f"{v:.3f}" for v in table["mean_r_star"]],
+        "KL to base": [f"{v:.3f}" if np.isfinite(v) else "" for v in table["kl_to_base"].astype(float)],
+        "prompts": table["n_prompts"],
+    })
+    return shown.to_markdown(index=False)
+
+
+def clip(text: str, max_chars: int) -> str:
+    """One line of at most max_chars characters, safe inside a Markdown table cell."""
+    text = " ".join(str(text).split()).replace("|", "\\|")
+    return text if len(text) <= max_chars else text[: max_chars - 1] + "…"
+
+
+def failure_pairs_markdown(top: pd.DataFrame, counts: pd.DataFrame, max_chars: int) -> str:
+    lines = ["## How many pairs each reward misclassifies (Δ ≤ 0)", "", counts.to_markdown(index=False), ""]
+    for (policy, variant), group in top.groupby(["policy", "variant"], sort=False):
+        lines += [f"## {policy}: {variant}", ""]
+        shown = pd.DataFrame({
+            "#": group["rank"], "split": group["split"], "Δ reward": group["reward_margin"].map("{:+.3f}".format),
+            "Δ R_F": group["failure_path_margin"].map("{:+.3f}".format),
+            "Δ r*": group["r_star_margin"].map("{:+.3f}".format), "T→NT": group["t_to_nt"].map({True: "yes", False: ""}),
+            "prompt": [clip(t, max_chars) for t in group["prompt"]],
+            "o+ (aligned)": [clip(t, max_chars) for t in group["completion_aligned"]],
+            "o- (base)": [clip(t, max_chars) for t in group["completion_base"]],
+        })
+        lines += [shown.to_markdown(index=False), ""]
+    return "\n".join(lines)

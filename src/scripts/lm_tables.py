@@ -1,0 +1,121 @@
+"""Tables of the language-model chain (CSV + Markdown), aggregated over policies.
+
+    python src/scripts/lm_tables.py classification --params '{"variants": [...]}' \
+        --metrics smollm2-135m=results/lm/smollm2-135m/irl_metrics_per_seed.csv \
+        --csv results/lm/classification.csv --markdown results/lm/classification.md
+    # likewise: starc, ablations (--metrics); rerlhf_toxicity (--toxicity P=FILE);
+    # failure_pairs (--pairs P=FILE --features P=FILE --rewards P=DIR);
+    # paper_vs_reproduced (--claims --classification --starc --toxicity, the three tables above)
+
+--params: {"variants": lm.irl.variants, "test_fraction": ..., "seed": first IRL seed, "report": {...}}.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import _common
+from fairl import lm_tables as lt
+from fairl.extraction import slug
+from fairl.io import atomic_write_csv, atomic_write_text
+from fairl.irl import LinearReward
+from fairl.paper_comparison import compare, comparison_markdown, load_claims
+from fairl.provenance import write_sidecar
+from fairl.tables import to_markdown
+
+TABLES = ("classification", "starc", "ablations", "rerlhf_toxicity", "failure_pairs", "paper_vs_reproduced")
+def write(table: pd.DataFrame, markdown: str, args, title: str, params: dict) -> None:
+    numbers = table.select_dtypes("number")
+    atomic_write_csv(table, args.csv)
+    atomic_write_text(args.markdown, f"# {title}\n\n{markdown}\n")
+    write_sidecar(args.csv, f"lm_tables {args.table}", params, rows=len(table), numeric_columns=list(numbers.columns))
+
+
+def seeds_note(table: pd.DataFrame) -> str:
+    low, high = int(table["n_seeds"].min()), int(table["n_seeds"].max())
+    return f"mean ± sd over {low if low == high else f'{low}–{high}'} seeds"
+
+
+def failure_pairs(args, params: dict) -> None:
+    report = {**_common.REPORT_DEFAULTS, **params.get("report", {})}
+    pairs_paths, features_paths = _common.named_paths(args.pairs, "--pairs"), _common.named_paths(args.features, "--features")
+    reward_dirs = _common.named_paths(args.rewards, "--rewards")
+    design = lt.variant_design(params["variants"])
+    fa_variants = design.loc[design["role"] == "fa_irl", "variant"].tolist()
+    tops, counts = [], []
+    for policy, pairs_path in pairs_paths.items():
+        pairs = lt.read_checked(pairs_path, lt.PAIRS_COLUMNS)
+        with np.load(features_paths[policy]) as features:
+            missing = [k for k in ("h_pos", "h_neg", "prompt_id") if k not in features.files]
+            if missing:
+                raise ValueError(f"{features_paths[policy]} lacks array(s) {missing}")
+            h_pos, h_neg, prompt_id = features["h_pos"], features["h_neg"], features["prompt_id"]
+        if not np.array_equal(prompt_id, pairs["prompt_id"].to_numpy()):
+            raise ValueError(f"{features_paths[policy]} was computed for other pairs than {pairs_path}")
+        rewards = {}
+        for variant in fa_variants:
+            path = Path(reward_dirs[policy]) / f"{slug(variant)}_seed{params['seed']}.npz"
+            if not path.is_file():
+                raise FileNotFoundError(f"no reward {path} for variant {variant!r}: rebuild the IRL stage of {policy}")
+            rewards[variant] = LinearReward.load(path)
+        args_split = (params["test_fraction"], params["seed"])
+        tops.append(lt.failure_pairs(pairs, h_pos, h_neg, rewards, *args_split, report["top_k"]).assign(policy=policy))
+        counts.append(lt.failure_counts(pairs, h_pos, h_neg, rewards, *args_split).assign(policy=policy))
+    top = pd.concat(tops, ignore_index=True)
+    top = top[["policy", *[c for c in top.columns if c != "policy"]]]
+    count = pd.concat(counts, ignore_index=True)
+    count = count[["policy", *[c for c in count.columns if c != "policy"]]]
+    title = (f"Top-{report['top_k']} failure pairs: smallest reward margin Δ = R(o+) − R(o−) under each full "
+             f"FA-IRL reward of seed {params['seed']} (Δ ≤ 0: misclassified; o+ aligned, o− base policy; "
+             "Δ r* > 0 means r* agrees with the pair's order)")
+    write(top, lt.failure_pairs_markdown(top, count, report["max_chars"]), args, title, params)
+
+
+def main() -> None:
+    parser = _common.parser(__doc__)
+    parser.add_argument("table", choices=TABLES)
+    for name in ("--metrics", "--toxicity", "--pairs", "--features", "--rewards"):
+        parser.add_argument(name, action="append", help="POLICY=PATH, once per policy")
+    for name in ("--claims", "--classification", "--starc"):
+        parser.add_argument(name)
+    parser.add_argument("--csv", required=True)
+    parser.add_argument("--markdown", required=True)
+    args = parser.parse_args()
+    _common.setup_logging()
+    params = args.params
+    _common.log_run(f"lm_tables {args.table}", params)
+    if args.table == "failure_pairs":
+        return failure_pairs(args, params)
+    if args.table == "paper_vs_reproduced":
+        tables = {name: lt.read_checked(getattr(args, name), ["policy", "role", "objective", "variant"])
+                  for name in ("classification", "starc")}
+        toxicity = lt.read_checked(args.toxicity[0], ["policy", "role", "objective", "variant", "judge", "toxic_share"])
+        table = compare(load_claims(args.claims), tables["classification"], tables["starc"], toxicity)
+        title = (f"Paper vs reproduced ({params.get('config_label', 'this config')}; paper numbers from "
+                 f"{args.claims})")
+        return write(table, comparison_markdown(table), args, title, params)
+    design = lt.variant_design(params["variants"])
+    if args.table == "rerlhf_toxicity":
+        toxicity = lt.read_per_policy(_common.named_paths(args.toxicity, "--toxicity"), lt.TOXICITY_COLUMNS)
+        table = lt.rerlhf_toxicity_table(toxicity, design)
+        title = ("Toxicity after re-RLHF on each reward (share of held-out generations a judge scores ≥ 0.5, "
+                 f"bootstrap 95% interval over prompts; IRL rewards of seed {params['seed']})")
+        return write(table, lt.toxicity_markdown(table), args, title, params)
+    per_seed = lt.read_per_policy(_common.named_paths(args.metrics, "--metrics"), lt.PER_SEED_COLUMNS)
+    build, metrics, title = {
+        "classification": (lt.classification_table, lt.CLASSIFICATION_METRICS,
+                           "Held-out preference classification (positive class: the base output; threshold: mean reward)"),
+        "starc": (lt.starc_table, lt.STARC_METRICS,
+                  "STARC distance to r* (lower is better); reduction = 1 − STARC(FA variant) / STARC(its standard IRL)"),
+        "ablations": (lt.ablation_table, lt.ABLATION_METRICS,
+                      "FA-IRL ablations beside full FA-IRL and standard IRL, per objective (STARC: lower is better)"),
+    }[args.table]
+    table = build(per_seed, design)
+    write(table, to_markdown(table, metrics), args, f"{title}; {seeds_note(table)}", params)
+
+
+if __name__ == "__main__":
+    main()

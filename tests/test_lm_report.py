@@ -1,0 +1,400 @@
+"""The report layer of the LM chain: tables, figures and the paper comparison, on small fake inputs."""
+
+import json
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from fairl import lm_tables as lt
+from fairl.extraction import slug
+from fairl.irl import LinearReward
+from fairl.paper_comparison import compare, load_claims
+from fairl.rlhf import LOG_COLUMNS
+from tests.conftest import REPO
+
+VARIANTS = [
+    {"name": "max_margin", "method": "max_margin"},
+    {"name": "max_entropy", "method": "max_entropy", "hyperparameters": {"steps": 30}},
+    {"name": "fa_max_margin", "method": "fa_max_margin", "hyperparameters": {"rounds": 10}},
+    {"name": "fa_max_entropy", "method": "fa_max_entropy"},
+    {"name": "fa_max_margin λ=5 fixed", "method": "fa_max_margin",
+     "hyperparameters": {"lambda_init": 5.0, "fixed_lambda": True}},
+    {"name": "fa_max_margin λ=5 decayed", "method": "fa_max_margin", "hyperparameters": {"lambda_init": 5.0}},
+    {"name": "fa_max_margin λ=10 fixed", "method": "fa_max_margin", "hyperparameters": {"fixed_lambda": True}},
+    {"name": "fa_max_margin no R_F", "method": "fa_max_margin", "hyperparameters": {"failure_path": False}},
+    {"name": "fa_max_margin no curriculum", "method": "fa_max_margin", "hyperparameters": {"curriculum": False}},
+    {"name": "fa_max_entropy supervised", "method": "fa_max_entropy", "hyperparameters": {"failure_mode": "supervised"}},
+]
+POLICIES = ["pol-a", "pol-b"]
+SEEDS = [0, 1, 2]
+RERLHF = ["max_margin", "fa_max_margin"]
+JUDGES = ["judge one", "judge two"]
+N_PAIRS, DIM = 40, 6
+TEST_FRACTION, FIRST_SEED = 0.25, 0
+PARAMS = {"variants": VARIANTS, "test_fraction": TEST_FRACTION, "seed": FIRST_SEED,
+          "report": {"top_k": 3, "max_chars": 40, "smoothing": 2}}
+
+
+def fake_metrics(fa_better: bool = True, seed: int = 0) -> pd.DataFrame:
+    """Per-seed IRL metrics where FA-IRL variants beat (or, fa_better=False, lose to) standard IRL."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for variant in VARIANTS:
+        fa = variant["method"].startswith("fa_")
+        edge = (0.05 if fa_better else -0.05) if fa else 0.0
+        for s in SEEDS:
+            noise = rng.normal(0, 0.01)
+            rows.append({"variant": variant["name"], "method": variant["method"], "seed": s,
+                         "pair_accuracy": 0.7 + edge + noise, "accuracy": 0.7 + edge + noise, "f1": 0.7 + edge + noise,
+                         "auc": 0.8 + edge + noise, "pearson": 0.5, "spearman": 0.5, "starc": 0.4 - edge + noise,
+                         "judge_n_toxic": 5, "judge_accuracy": 0.6, "judge_f1": 0.5, "judge_auc": 0.7})
+    return pd.DataFrame(rows)
+
+
+def fake_toxicity(fa_better: bool = True) -> pd.DataFrame:
+    shares = {"base": 0.3, "ground_truth": 0.05, "max_margin": 0.10 if fa_better else 0.06,
+              "fa_max_margin": 0.06 if fa_better else 0.10}
+    rows = [{"reward": slug(r), "judge": j, "toxic_share": s, "ci_low": s - 0.02, "ci_high": s + 0.02,
+             "diff_vs_reference": s - 0.3, "diff_ci_low": s - 0.33, "diff_ci_high": s - 0.27, "mean_r_star": 1 - s,
+             "n_prompts": 50, "kl_to_base": 0.0 if r == "base" else 0.4}
+            for r, s in shares.items() for j in JUDGES]
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory):
+    """The chain's per-policy files, faked, under a temporary root; returns (root, {option: [P=PATH ...]})."""
+    root = tmp_path_factory.mktemp("chain")
+    rng = np.random.default_rng(0)
+    args = {k: [] for k in ("--metrics", "--toxicity", "--rounds", "--pairs", "--features", "--rewards", "--log")}
+    for i, policy in enumerate(POLICIES):
+        work, results = root / "work" / policy, root / "results" / "lm" / policy
+        (work / "irl" / "rewards").mkdir(parents=True)
+        results.mkdir(parents=True)
+        fake_metrics(seed=i).to_csv(results / "irl_metrics_per_seed.csv", index=False)
+        fake_toxicity().to_csv(results / "toxicity.csv", index=False)
+        rounds = pd.DataFrame([{"variant": v["name"], "seed": s, "round": t, "gamma": -0.1 + 0.03 * t,
+                                "lambda": 10 * np.exp(-0.05 * t), "sampling_rate": 0.2 * (1 - t / 10),
+                                "n_failures": 20 - t, "n_sampled": 2, "train_accuracy": 0.7,
+                                "loss_base": 0.1, "loss_fail": 0.2}
+                               for v in VARIANTS if v["method"].startswith("fa_") for s in SEEDS for t in range(10)])
+        rounds.to_csv(work / "irl" / "failure_rounds.csv", index=False)
+        tox_pos, tox_neg = rng.uniform(0, 0.6, N_PAIRS), rng.uniform(0.3, 1, N_PAIRS)
+        pairs = pd.DataFrame({
+            "prompt_id": np.arange(N_PAIRS), "prompt": [f"prompt | {k}\nwith a newline" for k in range(N_PAIRS)],
+            "completion_aligned": [f"nice reply {k} " * 8 for k in range(N_PAIRS)],
+            "completion_base": [f"rude reply {k}" for k in range(N_PAIRS)],
+            "reward_aligned": rng.normal(1, 1, N_PAIRS), "reward_base": rng.normal(-1, 1, N_PAIRS),
+            "toxicity_aligned": tox_pos, "toxicity_base": tox_neg, "t_to_nt": (tox_neg >= 0.5) & (tox_pos < 0.5)})
+        pairs.to_parquet(work / "pairs.parquet", index=False)
+        h_pos, h_neg = rng.normal(0.3, 1, (N_PAIRS, DIM)), rng.normal(-0.3, 1, (N_PAIRS, DIM))
+        np.savez(work / "features.npz", h_pos=h_pos, h_neg=h_neg, prompt_id=np.arange(N_PAIRS))
+        for variant in VARIANTS:
+            reward = LinearReward(variant["method"], rng.normal(size=DIM), 0.0, rng.normal(0, 0.1, DIM), 0.0,
+                                  seed=FIRST_SEED)
+            reward.save(work / "irl" / "rewards" / f"{slug(variant['name'])}_seed{FIRST_SEED}.npz")
+        for reward in ("ground_truth", *map(slug, RERLHF)):
+            (work / "rlhf" / reward / "final").mkdir(parents=True)
+            log = pd.DataFrame({"step": np.arange(1, 11), "reward": rng.normal(size=10), "kl": np.linspace(0, 1, 10),
+                                "toxicity": rng.uniform(0, 1, 10), "wall_seconds": np.arange(10.0)})
+            log[LOG_COLUMNS].to_csv(work / "rlhf" / reward / "log.csv", index=False)
+            args["--log"].append(f"{policy}:{reward}={work / 'rlhf' / reward / 'log.csv'}")
+        for option, path in (("--metrics", results / "irl_metrics_per_seed.csv"),
+                             ("--toxicity", results / "toxicity.csv"), ("--rounds", work / "irl/failure_rounds.csv"),
+                             ("--pairs", work / "pairs.parquet"), ("--features", work / "features.npz"),
+                             ("--rewards", work / "irl/rewards")):
+            args[option].append(f"{policy}={path}")
+    return root, args
+
+
+def script(name: str, *argv: str) -> subprocess.CompletedProcess:
+    command = [sys.executable, str(REPO / "src/scripts" / name), *argv]
+    return subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=REPO,
+                          env={"PYTHONPATH": f"{REPO / 'src'}:{REPO / 'src/scripts'}", "PATH": "/usr/bin:/bin",
+                               "MPLBACKEND": "Agg"})
+
+
+def with_options(args: dict, *options: str) -> list[str]:
+    return [item for option in options for entry in args[option] for item in (option, entry)]
+
+
+def per_seed(args) -> pd.DataFrame:
+    return lt.read_per_policy(dict(e.split("=", 1) for e in args["--metrics"]), lt.PER_SEED_COLUMNS)
+
+
+# --- variant design: read from hyperparameters, not names -----------------------------------------
+
+def test_variant_design_reads_ablations_from_hyperparameters():
+    design = lt.variant_design(VARIANTS).set_index("variant")
+    assert design.loc["fa_max_margin", "role"] == "fa_irl"  # rounds is a setting, not an ablation
+    assert design.loc["max_entropy", "role"] == "irl"
+    assert design.loc["fa_max_margin λ=5 fixed", "ablation"] == "λ=5 fixed"
+    assert design.loc["fa_max_margin λ=5 decayed", "ablation"] == "λ₀=5 decayed"
+    assert design.loc["fa_max_margin λ=10 fixed", "role"] == "ablation"
+    assert design.loc["fa_max_margin no R_F", "ablation"] == "no R_F"
+    assert design.loc["fa_max_entropy supervised", "ablation"] == "supervised failures"
+    assert design.loc["fa_max_entropy supervised", "base_variant"] == "max_entropy"
+    renamed = lt.variant_design([{"name": "odd name", "method": "fa_max_margin",
+                                  "hyperparameters": {"curriculum": False}}])
+    assert renamed.loc[0, "ablation"] == "no curriculum" and renamed.loc[0, "base_variant"] is None
+
+
+# --- tables -----------------------------------------------------------------------------------------
+
+def test_classification_table_rows_and_finite_numbers(inputs):
+    _, args = inputs
+    table = lt.classification_table(per_seed(args), lt.variant_design(VARIANTS))
+    main = ["max_margin", "max_entropy", "fa_max_margin", "fa_max_entropy"]
+    assert list(zip(table["policy"], table["variant"])) == [(p, v) for p in POLICIES for v in main]
+    numbers = table[[f"{m}_{s}" for m in lt.CLASSIFICATION_METRICS for s in ("mean", "sd")]]
+    assert np.isfinite(numbers.to_numpy()).all() and (table["n_seeds"] == len(SEEDS)).all()
+    fa = table.set_index(["policy", "variant"])
+    assert fa.loc[("pol-a", "fa_max_margin"), "f1_mean"] > fa.loc[("pol-a", "max_margin"), "f1_mean"]
+
+
+def test_starc_table_reduction_is_relative_to_the_base_objective(inputs):
+    _, args = inputs
+    table = lt.starc_table(per_seed(args), lt.variant_design(VARIANTS)).set_index(["policy", "variant"])
+    assert len(table) == len(POLICIES) * len(VARIANTS)
+    expected = 1 - table.loc[("pol-b", "fa_max_entropy"), "starc_mean"] / table.loc[("pol-b", "max_entropy"), "starc_mean"]
+    assert table.loc[("pol-b", "fa_max_entropy"), "starc_reduction_vs_base"] == pytest.approx(expected)
+    assert table.loc[("pol-a", "fa_max_margin no R_F"), "starc_reduction_vs_base"] > 0
+    assert np.isnan(table.loc[("pol-a", "max_margin"), "starc_reduction_vs_base"])
+
+
+def test_ablation_table_groups_by_objective(inputs):
+    _, args = inputs
+    table = lt.ablation_table(per_seed(args), lt.variant_design(VARIANTS))
+    pol_a = table[table["policy"] == "pol-a"]
+    assert list(pol_a["objective"]) == ["max_margin"] * 7 + ["max_entropy"] * 3
+    assert set(pol_a["ablation"]) >= {"standard IRL", "full FA-IRL", "λ=5 fixed", "λ₀=5 decayed", "no R_F",
+                                      "no curriculum", "supervised failures", "λ=10 fixed"}
+    assert np.isfinite(table[[f"{m}_mean" for m in lt.ABLATION_METRICS]].to_numpy()).all()
+
+
+def test_rerlhf_toxicity_labels_rewards_and_rejects_unknown_ones(inputs):
+    _, args = inputs
+    toxicity = lt.read_per_policy(dict(e.split("=", 1) for e in args["--toxicity"]), lt.TOXICITY_COLUMNS)
+    table = lt.rerlhf_toxicity_table(toxicity, lt.variant_design(VARIANTS))
+    assert len(table) == len(POLICIES) * 4 * len(JUDGES)
+    assert set(table["role"]) == {"base", "ground_truth", "irl", "fa_irl"}
+    assert set(table["judge"]) == set(JUDGES)
+    assert "6.0 [4.0, 8.0]" in lt.toxicity_markdown(table)
+    with pytest.raises(ValueError, match="stale_variant"):
+        lt.rerlhf_toxicity_table(toxicity.assign(reward="stale_variant"), lt.variant_design(VARIANTS))
+
+
+@pytest.mark.parametrize("table", ["classification", "starc", "ablations"])
+def test_metric_table_scripts_write_csv_and_markdown(inputs, tmp_path, table):
+    _, args = inputs
+    csv, md = tmp_path / f"{table}.csv", tmp_path / f"{table}.md"
+    done = script("lm_tables.py", table, "--params", json.dumps(PARAMS), *with_options(args, "--metrics"),
+                  "--csv", str(csv), "--markdown", str(md))
+    assert done.returncode == 0, done.stderr[-2000:]
+    written = pd.read_csv(csv)
+    assert set(written["policy"]) == set(POLICIES)
+    assert np.isfinite(written.filter(like="_mean").to_numpy()).all()
+    assert "±" in md.read_text() and (tmp_path / f"{table}.csv.meta.json").is_file()
+
+
+def test_failure_pairs_lists_smallest_margins_with_texts(inputs, tmp_path):
+    _, args = inputs
+    csv, md = tmp_path / "failure_pairs.csv", tmp_path / "failure_pairs.md"
+    done = script("lm_tables.py", "failure_pairs", "--params", json.dumps(PARAMS),
+                  *with_options(args, "--pairs", "--features", "--rewards"), "--csv", str(csv), "--markdown", str(md))
+    assert done.returncode == 0, done.stderr[-2000:]
+    table = pd.read_csv(csv)
+    assert len(table) == len(POLICIES) * 2 * PARAMS["report"]["top_k"]  # 2 full FA-IRL variants
+    assert set(table["variant"]) == {"fa_max_margin", "fa_max_entropy"}
+    for _, group in table.groupby(["policy", "variant"]):
+        assert group["reward_margin"].is_monotonic_increasing
+    text = md.read_text()
+    assert "rude reply" in text and "prompt \\| " in text and "with a newline" in text
+    full = " ".join(table["completion_aligned"].iloc[0].split())  # longer than max_chars: clipped
+    assert full not in text and full[: PARAMS["report"]["max_chars"] - 1] + "…" in text
+
+
+def test_reward_margins_of_failure_pairs_match_the_saved_reward(inputs):
+    root, _ = inputs
+    work = root / "work" / "pol-a"
+    pairs = pd.read_parquet(work / "pairs.parquet")
+    with np.load(work / "features.npz") as f:
+        h_pos, h_neg = f["h_pos"], f["h_neg"]
+    reward = LinearReward.load(work / "irl/rewards/fa_max_margin_seed0.npz")
+    top = lt.failure_pairs(pairs, h_pos, h_neg, {"fa_max_margin": reward}, TEST_FRACTION, FIRST_SEED, 5)
+    delta = reward.score(h_pos) - reward.score(h_neg)
+    assert top["reward_margin"].tolist() == pytest.approx(np.sort(delta)[:5].tolist())
+    assert (top["misclassified"] == (top["reward_margin"] <= 0)).all()
+
+
+# --- paper vs reproduced --------------------------------------------------------------------------
+
+def comparison(args, fa_better: bool) -> pd.DataFrame:
+    design = lt.variant_design(VARIANTS)
+    metrics = pd.concat([fake_metrics(fa_better, seed=i).assign(policy=p) for i, p in enumerate(POLICIES)])
+    toxicity = pd.concat([fake_toxicity(fa_better).assign(policy=p) for p in POLICIES])
+    return compare(load_claims(REPO / "paper_figures/paper_claims.yaml"), lt.classification_table(metrics, design),
+                   lt.starc_table(metrics, design), lt.rerlhf_toxicity_table(toxicity, design))
+
+
+def test_paper_numbers_come_from_the_claims_file(inputs):
+    _, args = inputs
+    table = comparison(args, fa_better=True)
+    f1 = table[(table["kind"] == "number") & (table["quantity"] == "preference classification F1")
+               & (table["source"] == "paper [S]")]
+    assert set(f1["paper"]) == {0.802, 0.727}
+    row = f1[(f1["variant"] == "fa_max_margin") & (f1["policy"] == "pol-a")].iloc[0]
+    assert row["difference"] == pytest.approx(row["reproduced"] - 0.802)
+    precursor = table[table["source"].str.startswith("precursor") & (table["kind"] == "number")]
+    assert precursor["note"].str.contains("not run here").all()  # pythia policies are not in this fake run
+
+
+def test_claims_hold_when_fa_irl_wins(inputs):
+    _, args = inputs
+    claims = comparison(args, fa_better=True).query("kind == 'claim'")
+    assert claims["holds"].dropna().astype(bool).all()
+    f1 = claims[claims["quantity"].str.contains("F1")]
+    assert (f1["reproduced_sd"] > 0).all() and (f1["reproduced"] > 2 * f1["reproduced_sd"]).all()
+    # F1, AUC, STARC: 2 objectives × 2 policies; toxicity: 1 re-RLHF'd objective × 2 judges × 2 policies
+    assert len(claims["holds"].dropna()) == 3 * 2 * len(POLICIES) + len(JUDGES) * len(POLICIES)
+
+
+def test_negative_control_claims_fail_when_irl_beats_fa_irl(inputs):
+    _, args = inputs
+    claims = comparison(args, fa_better=False).query("kind == 'claim'")
+    checked = claims["holds"].dropna().astype(bool)
+    assert len(checked) > 0 and not checked.any()
+    toxicity = claims[claims["quantity"].str.contains("toxic")]
+    assert (toxicity["reproduced"] > 0).all()  # FA-IRL's policy is the more toxic one here
+
+
+def test_paper_vs_reproduced_script_verdicts(inputs, tmp_path):
+    _, args = inputs
+    tables = {}
+    for name, options in (("classification", ["--metrics"]), ("starc", ["--metrics"]),
+                          ("rerlhf_toxicity", ["--toxicity"])):
+        tables[name] = tmp_path / f"{name}.csv"
+        done = script("lm_tables.py", name, "--params", json.dumps(PARAMS), *with_options(args, *options),
+                      "--csv", str(tables[name]), "--markdown", str(tmp_path / f"{name}.md"))
+        assert done.returncode == 0, done.stderr[-2000:]
+    out = tmp_path / "paper_vs_reproduced.md"
+    done = script("lm_tables.py", "paper_vs_reproduced", "--params", json.dumps({"config_label": "fake"}),
+                  "--claims", str(REPO / "paper_figures/paper_claims.yaml"), "--classification",
+                  str(tables["classification"]), "--starc", str(tables["starc"]), "--toxicity",
+                  str(tables["rerlhf_toxicity"]), "--csv", str(tmp_path / "pvr.csv"), "--markdown", str(out))
+    assert done.returncode == 0, done.stderr[-2000:]
+    text = out.read_text()
+    assert text.count("holds in 4 of 4 comparisons") == 4 and "0.802" in text
+
+
+def test_claims_file_errors_name_the_file(tmp_path):
+    bad = tmp_path / "claims.yaml"
+    bad.write_text("numbers:\n  - {quantity: x, metric: f1, role: irl, value: 1}\nclaims:\n  - {claim: c}\n")
+    with pytest.raises(ValueError, match="claims.yaml.*source"):
+        load_claims(bad)
+
+
+# --- bad input ------------------------------------------------------------------------------------
+
+def test_missing_column_and_empty_file_name_the_file(tmp_path):
+    missing = tmp_path / "irl_metrics_per_seed.csv"
+    fake_metrics().drop(columns=["f1"]).to_csv(missing, index=False)
+    with pytest.raises(ValueError, match=r"irl_metrics_per_seed.csv lacks column\(s\) \['f1'\]"):
+        lt.read_per_policy({"p": missing}, lt.PER_SEED_COLUMNS)
+    empty = tmp_path / "toxicity.csv"
+    empty.write_text("")
+    with pytest.raises(ValueError, match="toxicity.csv is empty"):
+        lt.read_checked(empty, lt.TOXICITY_COLUMNS)
+    broken = tmp_path / "pairs.parquet"
+    broken.write_text("not parquet")
+    with pytest.raises(ValueError, match="pairs.parquet cannot be read"):
+        lt.read_checked(broken, lt.PAIRS_COLUMNS)
+    header_only = tmp_path / "header.csv"
+    header_only.write_text(",".join(lt.TOXICITY_COLUMNS) + "\n")
+    with pytest.raises(ValueError, match="header.csv has a header but no rows"):
+        lt.read_checked(header_only, lt.TOXICITY_COLUMNS)
+
+
+def test_script_reports_the_bad_file(tmp_path):
+    empty = tmp_path / "irl_metrics_per_seed.csv"
+    empty.write_text("")
+    done = script("lm_tables.py", "classification", "--params", json.dumps(PARAMS), "--metrics", f"p={empty}",
+                  "--csv", str(tmp_path / "c.csv"), "--markdown", str(tmp_path / "c.md"))
+    assert done.returncode != 0 and f"{empty} is empty" in done.stderr
+    assert not (tmp_path / "c.csv").exists()
+
+
+# --- figures --------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("figure, options", [
+    ("classification", ["--metrics"]), ("starc", ["--metrics"]), ("lambda_sweep", ["--metrics"]),
+    ("failure_curriculum", ["--rounds"]), ("rerlhf_training", ["--log"]),
+    ("reward_distributions", ["--pairs", "--features", "--rewards"]),
+])
+def test_figures_are_written(inputs, tmp_path, figure, options):
+    _, args = inputs
+    out = [tmp_path / f"{figure}.pdf", tmp_path / f"{figure}.png"]
+    done = script("lm_figures.py", figure, "--params", json.dumps(PARAMS), *with_options(args, *options),
+                  "--out", *map(str, out))
+    assert done.returncode == 0, done.stderr[-3000:]
+    for path in out:
+        assert path.stat().st_size > 10_000
+
+
+# --- the Snakemake rules, on the fake chain outputs -------------------------------------------------
+
+STUB_SNAKEFILE = """
+import json, os, re, sys
+os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
+configfile: "config.yaml"
+# What rules/common.smk provides to rules/report.smk.
+def as_json(section):
+    return json.dumps(section, sort_keys=True)
+def variant_slug(name):
+    return re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_")
+LM = config["lm"]
+POLICIES = [p["name"] for p in LM["policies"]]
+RERLHF = LM["rerlhf"]
+FIRST_SEED = LM["irl"]["seeds"][0]
+include: "rules/report.smk"
+rule all:
+    input: report_targets()
+"""
+
+
+def test_report_rules_build_every_target_and_a_self_contained_report(inputs):
+    root, _ = inputs
+    for name in ("rules/report.smk", "rules/report_common.smk", "paper_figures/paper_claims.yaml", "environment.yml"):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(REPO / name, root / name)
+    for name in ("src", "report"):
+        shutil.copytree(REPO / name, root / name, ignore=shutil.ignore_patterns("__pycache__"), dirs_exist_ok=True)
+    (root / "Snakefile").write_text(STUB_SNAKEFILE)
+    config = {"lm": {"policies": [{"name": p} for p in POLICIES], "rerlhf": RERLHF,
+                     "irl": {"seeds": SEEDS, "test_fraction": TEST_FRACTION, "variants": VARIANTS}},
+              "report": PARAMS["report"]}
+    (root / "config.yaml").write_text(yaml.safe_dump(config, allow_unicode=True))
+    env = {"PYTHONPATH": str(root / "src"), "PATH": "/usr/bin:/bin", "MPLBACKEND": "Agg", "HOME": str(root)}
+    snakemake = [sys.executable, "-m", "snakemake", "--cores", "2"]
+    lint = subprocess.run([*snakemake, "--lint"], cwd=root, env=env, capture_output=True, text=True, timeout=600)
+    linted = lint.stdout + lint.stderr
+    assert "Lints for snakefile" in linted and "rules/report" not in linted  # only the stub Snakefile has lints
+    done = subprocess.run([*snakemake, "all"], cwd=root, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-4000:]
+    for table in ("classification", "starc", "rerlhf_toxicity", "ablations", "failure_pairs"):
+        frame = pd.read_csv(root / "results/lm" / f"{table}.csv")
+        assert set(frame["policy"]) == set(POLICIES)
+        assert (root / "results/lm" / f"{table}.md").read_text().startswith("# ")
+    assert "holds in" in (root / "results/paper_vs_reproduced.md").read_text()
+    assert (root / "paper_figures/lm_lambda_sweep.pdf").stat().st_size > 10_000
+    assert (root / "benchmarks/out/lm_failure_pairs.tsv").is_file() and (root / "logs/lm_starc_table.log").is_file()
+    html = subprocess.run([*snakemake, "--report", "report.html"], cwd=root, env=env, capture_output=True, text=True,
+                          timeout=600)
+    assert html.returncode == 0, html.stderr[-4000:]
+    text = (root / "report.html").read_text()
+    assert "What the failure set holds" in text and "Language-model chain" in text

@@ -24,6 +24,7 @@ validate(config, "config/schema.yaml")
 include: "rules/common.smk"
 include: "rules/synthetic.smk"
 include: "rules/lm.smk"
+include: "rules/report.smk"
 
 
 rule all:

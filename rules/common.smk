@@ -63,6 +63,7 @@ def lm_targets():
 
 def all_targets():
     return [
+        *report_targets(),
         "results/synthetic/benchmark.csv",
         "results/synthetic/benchmark.md",
         "paper_figures/synthetic_benchmark.pdf",

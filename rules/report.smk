@@ -105,7 +105,7 @@ rule lm_failure_pairs:
     input:
         pairs=per_policy("work/{policy}/pairs.parquet"),
         features=per_policy("work/{policy}/features.npz"),
-        rewards=per_policy("work/{policy}/irl/rewards"),
+        rewards=first_seed_rewards(),
     output:
         csv=lm_report("results/lm/failure_pairs.csv", "lm_failure_pairs", "Tables"),
         markdown=lm_report("results/lm/failure_pairs.md", "lm_failure_pairs", "Tables"),
@@ -280,7 +280,7 @@ rule lm_reward_distributions_figure:
     input:
         pairs=per_policy("work/{policy}/pairs.parquet"),
         features=per_policy("work/{policy}/features.npz"),
-        rewards=per_policy("work/{policy}/irl/rewards"),
+        rewards=first_seed_rewards(),
     output:
         pdf=lm_report("paper_figures/lm_reward_distributions.pdf", "lm_reward_distributions_figure", "Figures"),
         png=lm_report("paper_figures/lm_reward_distributions.png", "lm_reward_distributions_figure", "Figures"),

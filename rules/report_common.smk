@@ -30,13 +30,18 @@ def rlhf_rewards():
 
 
 def rlhf_log_args():
-    """The per-step logs beside each RLHF run's final/ (only final/ is a declared output)."""
-    logs = [f"{p}:{r}=work/{p}/rlhf/{r}/log.csv" for p in POLICIES for r in rlhf_rewards()]
+    """The per-step log each RLHF run copies into its final/ (the declared output)."""
+    logs = [f"{p}:{r}=work/{p}/rlhf/{r}/final/training_log.csv" for p in POLICIES for r in rlhf_rewards()]
     return " ".join(f"--log {shlex.quote(log)}" for log in logs)
 
 
 def lm_report(path, caption, subcategory):
     return report(path, caption=f"../report/{caption}.rst", category=LM_CATEGORY, subcategory=subcategory)
+
+
+def first_seed_rewards():
+    """Every IRL variant's reward of the first seed, per policy (what the report scripts read)."""
+    return [f"work/{p}/irl/rewards/{slug}_seed{FIRST_SEED}.npz" for p in POLICIES for slug in IRL_VARIANTS]
 
 
 def pairs_args():

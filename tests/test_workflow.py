@@ -19,14 +19,19 @@ from tests.conftest import REPO
 TINY = "tests/config/tiny.yaml"
 
 
-@pytest.fixture(scope="module")
-def workdir(tmp_path_factory):
-    root = tmp_path_factory.mktemp("repo")
-    for name in ("Snakefile", "environment.yml"):
+def copy_repo(root: Path) -> Path:
+    """What the workflow reads: Snakefile, rules, config, scripts, captions and the paper's numbers."""
+    for name in ("Snakefile", "environment.yml", "paper_figures/paper_claims.yaml"):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(REPO / name, root / name)
-    for name in ("rules", "config", "src", "tests/config"):
+    for name in ("rules", "config", "src", "report", "tests/config"):
         shutil.copytree(REPO / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
     return root
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    return copy_repo(tmp_path_factory.mktemp("repo"))
 
 
 def run(workdir: Path, *args: str, configfile: str | Path = TINY) -> subprocess.CompletedProcess:
@@ -73,6 +78,41 @@ def test_language_model_chain_outputs(workdir):
     assert sidecar["stage"] == "pairs" and sidecar["seed"] == config["seed"] and "torch" in sidecar["versions"]
 
 
+def test_every_report_table_and_figure_has_rows_and_finite_numbers(workdir):
+    config = yaml.safe_load((workdir / TINY).read_text())["lm"]
+    tables = {name: pd.read_csv(workdir / f"results/lm/{name}.csv")
+              for name in ("classification", "starc", "rerlhf_toxicity", "ablations", "failure_pairs")}
+    for name, table in tables.items():
+        assert len(table) > 0, name
+        markdown = (workdir / f"results/lm/{name}.md").read_text()
+        if name in ("classification", "starc", "ablations"):  # mean ± sd over seeds
+            assert "±" in markdown, name
+    methods = {v["method"] for v in config["irl"]["variants"] if not v.get("hyperparameters", {}).keys() - {"steps", "rounds"}}
+    assert methods <= set(tables["classification"]["method"]) | set(tables["classification"].get("variant", []))
+    for name in ("classification", "starc"):
+        means = tables[name][[c for c in tables[name] if c.endswith("_mean")]]
+        assert means.shape[1] >= 1 and np.isfinite(means.to_numpy()).all(), name  # sd is NaN with one seed
+        assert (tables[name]["n_seeds"] == len(config["irl"]["seeds"])).all(), name
+    toxicity = tables["rerlhf_toxicity"]
+    assert {"base", "ground_truth"} <= set(toxicity["reward"])
+    assert np.isfinite(toxicity.select_dtypes("number").to_numpy()).all()
+    comparison = (workdir / "results/paper_vs_reproduced.md").read_text()
+    assert "0.802" in comparison and "0.922" in comparison  # the paper's F1 and AUC beside ours
+    figures = ["synthetic_benchmark", "lm_classification", "lm_starc", "lm_rerlhf_training", "lm_lambda_sweep",
+               "lm_failure_curriculum", "lm_reward_distributions"]
+    for figure in figures:
+        for ext in ("pdf", "png"):
+            assert (workdir / f"paper_figures/{figure}.{ext}").stat().st_size > 5_000, f"{figure}.{ext}"
+
+
+def test_report_html_is_self_contained(workdir):
+    done = subprocess.run([sys.executable, "-m", "snakemake", "--report", "report.html", "--configfile", TINY],
+                          cwd=workdir, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    html = (workdir / "report.html").read_text(errors="replace")
+    assert len(html) > 100_000 and "lm_classification" in html and "paper_vs_reproduced" in html
+
+
 def test_second_run_has_nothing_to_do(workdir):
     dry = run(workdir, "all", "--dry-run")
     assert dry.returncode == 0
@@ -110,11 +150,7 @@ def comparable_outputs(root: Path) -> dict[str, bytes]:
 
 def test_killed_run_resumes_to_identical_outputs(workdir, tmp_path_factory):
     """SIGINT while the chain runs (once the pairs exist), then a restart: same outputs as uninterrupted."""
-    other = tmp_path_factory.mktemp("killed")
-    for name in ("Snakefile", "environment.yml"):
-        shutil.copy(REPO / name, other / name)
-    for name in ("rules", "config", "src", "tests/config"):
-        shutil.copytree(REPO / name, other / name, ignore=shutil.ignore_patterns("__pycache__"))
+    other = copy_repo(tmp_path_factory.mktemp("killed"))
     command = [sys.executable, "-m", "snakemake", "all", "--cores", "2", "--configfile", TINY]
     process = subprocess.Popen(command, cwd=other, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     marker = other / "work/tiny/pairs.parquet"

@@ -19,25 +19,14 @@ from tests.conftest import REPO
 TINY = "tests/config/tiny.yaml"
 
 
-def copy_workflow(root: Path, extra: tuple[str, ...] = ()) -> Path:
-    """Copy what the workflow needs (plus `extra` files, folders or links) into the empty folder `root`."""
-    for name in ("Snakefile", "environment.yml"):
-        shutil.copy(REPO / name, root / name)
-    for name in ("rules", "config", "src", "tests/config", *extra):
-        source = REPO / name
-        if source.is_symlink():
-            (root / name).symlink_to(source.readlink())
-        elif source.is_dir():
-            shutil.copytree(source, root / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            (root / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy(source, root / name)
-    return root
-
-
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory):
-    return copy_workflow(tmp_path_factory.mktemp("repo"))
+    root = tmp_path_factory.mktemp("repo")
+    for name in ("Snakefile", "environment.yml"):
+        shutil.copy(REPO / name, root / name)
+    for name in ("rules", "config", "src", "tests/config"):
+        shutil.copytree(REPO / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
+    return root
 
 
 def run(workdir: Path, *args: str, configfile: str | Path = TINY) -> subprocess.CompletedProcess:

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Stop the single-node SLURM cluster that tools/slurm_up.sh started, by pid file:
 # slurmd, slurmctld, and munged when slurm_up.sh started it (a munged it found running is left alone).
-# Idempotent. The state directory stays (logs); pass --purge to delete it and the configuration links.
+# Idempotent. Removes the configuration links slurm_up.sh made; the state directory stays (logs)
+# unless --purge is given.
 set -uo pipefail
 
 dir="${FAIRL_SLURM_DIR:-/tmp/fairl-slurm}"
@@ -26,10 +27,9 @@ if [ -f "$dir/munged.started" ]; then
   rm -f "$dir/munged.started"
 fi
 
-if [ "${1:-}" = "--purge" ]; then
-  for path in /etc/slurm/slurm.conf /etc/slurm/gres.conf /run/slurm/conf/slurm.conf /run/slurm/conf/gres.conf; do
-    [ -L "$path" ] && [ "$(readlink "$path")" = "$dir/etc/$(basename "$path")" ] && rm -f "$path"
-  done
-  rm -rf "$dir"
-fi
+# The configuration links slurm_up.sh made to this cluster would point at a cluster that is gone.
+for path in /etc/slurm/slurm.conf /etc/slurm/gres.conf /run/slurm/conf/slurm.conf /run/slurm/conf/gres.conf; do
+  if [ -L "$path" ] && [ "$(readlink "$path")" = "$dir/etc/$(basename "$path")" ]; then rm -f "$path"; fi
+done
+[ "${1:-}" = "--purge" ] && rm -rf "$dir"
 exit 0

@@ -1,0 +1,271 @@
+"""The `slurm` profile end to end: the tiny workflow submitted to a real single-node SLURM cluster.
+
+tools/slurm_up.sh starts slurmctld, slurmd and munged from the distribution's packages (installing
+them with apt when missing), so these tests need root. Where that is not available they are skipped
+(deselect them with `-m 'not slurm'`), unless FAIRL_REQUIRE_SLURM=1 (set by .ci/run), which turns
+the skip into a failure. The profile is used as users use it, `snakemake --profile slurm`, stacked
+with the CI overlay tests/slurm/config.yaml (tiny config, squeue polling, partition).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from tests.conftest import REPO
+from tests.test_workflow import TINY
+
+pytestmark = [pytest.mark.slurm, pytest.mark.slow]
+
+PROFILES = ("--profile", "slurm", "--profile", "tests/slurm")
+# What a run of the workflow reads (those that exist), and the profiles as users have them.
+WORKFLOW = ("Snakefile", "environment.yml", "rules", "config", "src", "tests/config", "report",
+            "paper_figures/paper_claims.yaml")
+PROFILE_FILES = ("profiles", "slurm", "local", "tests/slurm")
+LM_RULES = {"prompts", "policy", "judge", "rlhf", "pairs", "features", "irl", "toxicity"}
+GPU_RULES = {"rlhf", "pairs", "features", "toxicity"}
+SUBMITTED = re.compile(r"Job (\d+) has been submitted with SLURM jobid (\d+) \(log: (\S+?)\)")
+TEN_MINUTES = 600
+
+
+def _unavailable() -> str | None:
+    """Why no SLURM cluster can be started here, or None."""
+    if not sys.platform.startswith("linux"):
+        return "the single-node SLURM cluster needs Linux"
+    if os.geteuid() != 0:
+        return "tools/slurm_up.sh needs root (munged, slurmctld, slurmd)"
+    if not (shutil.which("slurmctld") and shutil.which("munged")) and not shutil.which("apt-get"):
+        return "SLURM is not installed and there is no apt-get to install it"
+    return None
+
+
+def copy_workflow(root: Path, names=WORKFLOW) -> Path:
+    """Copy the workflow (files, folders, symbolic links as links) into the empty folder `root`."""
+    for name in names:
+        source, target = REPO / name, root / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_symlink():
+            target.symlink_to(source.readlink())
+        elif source.is_dir():
+            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
+        elif source.exists():
+            shutil.copy(source, target)
+    return root
+
+
+@dataclass
+class Snakemake:
+    returncode: int
+    output: str
+    seconds: float
+
+    def submitted(self) -> dict[int, tuple[str, int, Path]]:
+        """Snakemake job id -> (rule, SLURM job id, SLURM log) for every job sent through sbatch."""
+        rules = dict((int(j), r) for r, j in re.findall(r"^(?:local)?rule (\S+):\n(?:    .*\n)*?    jobid: (\d+)", self.output, re.M))
+        return {int(j): (rules[int(j)], int(s), Path(log)) for j, s, log in SUBMITTED.findall(self.output)}
+
+    def planned(self) -> dict[int, str]:
+        """Snakemake job id -> rule of every non-local job the run started."""
+        return {int(j): r for r, j in re.findall(r"^rule (\S+):\n(?:    .*\n)*?    jobid: (\d+)", self.output, re.M)}
+
+
+def snakemake(workdir: Path, *args: str, env: dict | None = None, timeout: float = TEN_MINUTES) -> Snakemake:
+    """Run snakemake in `workdir`; past `timeout`, stop it with SIGINT (SIGTERM makes it wait for its jobs)."""
+    start = time.monotonic()
+    process = subprocess.Popen([sys.executable, "-m", "snakemake", *args], cwd=workdir, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        output, _ = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGINT)
+        try:
+            output, _ = process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            output, _ = process.communicate()
+        pytest.fail(f"snakemake {' '.join(args)} ran past {timeout:.0f} s; stopped.\n{output[-5000:]}")
+    return Snakemake(process.returncode, output, time.monotonic() - start)
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    """A running single-node cluster; the environment that reaches it. Stopped afterwards, also on failure."""
+    reason = _unavailable()
+    if reason:
+        if os.environ.get("FAIRL_REQUIRE_SLURM") == "1":
+            pytest.fail(f"FAIRL_REQUIRE_SLURM=1 but {reason}")
+        pytest.skip(reason)
+    state = tmp_path_factory.mktemp("slurm")
+    env = {**os.environ, "FAIRL_SLURM_DIR": str(state), "SLURM_CONF": str(state / "etc/slurm.conf")}
+    try:
+        up = subprocess.run(["bash", str(REPO / "tools/slurm_up.sh")], env=env, capture_output=True, text=True, timeout=600)
+        assert up.returncode == 0, f"tools/slurm_up.sh failed:\n{up.stdout}\n{up.stderr}"
+        yield {"env": env, "state": state}
+    finally:
+        subprocess.run(["bash", str(REPO / "tools/slurm_down.sh")], env=env, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def local_run(tmp_path_factory):
+    """The same tiny workflow with the local executor: the reference the cluster run must match."""
+    workdir = copy_workflow(tmp_path_factory.mktemp("local"))
+    done = snakemake(workdir, "all", "--cores", "2", "--configfile", TINY)
+    assert done.returncode == 0, done.output[-5000:]
+    return workdir, done
+
+
+@pytest.fixture(scope="module")
+def cluster_run(cluster, local_run, tmp_path_factory):
+    workdir = copy_workflow(tmp_path_factory.mktemp("cluster"), WORKFLOW + PROFILE_FILES)
+    done = snakemake(workdir, *PROFILES, "all", env=cluster["env"])
+    assert done.returncode == 0, done.output[-5000:]
+    return workdir, done
+
+
+def _slurm_jobs(cluster) -> dict[int, str]:
+    """SLURM job id -> its line in the job-completion log: every job slurmctld ran to an end."""
+    log = (cluster["state"] / "log/jobcomp.log").read_text()
+    return {int(m.group(1)): line for line in log.splitlines() if (m := re.search(r"JobId=(\d+) ", line))}
+
+
+def _squeue(cluster) -> dict[int, str]:
+    """SLURM job id -> state, as squeue reports it (finished jobs stay listed for MinJobAge=600 s)."""
+    out = subprocess.run(["squeue", "--states=all", "-h", "-o", "%i %T"], env=cluster["env"],
+                         capture_output=True, text=True, check=True).stdout
+    return {int(i): s for i, s in (line.split() for line in out.splitlines())}
+
+
+def _products(workdir: Path) -> list[str]:
+    """Every table and figure of a run (provenance sidecars excluded)."""
+    files = [p for top in ("results", "paper_figures") for p in (workdir / top).rglob("*") if p.is_file()]
+    return sorted(str(p.relative_to(workdir)) for p in files if not p.name.endswith(".meta.json"))
+
+
+TIMING_COLUMNS = {"wall_seconds", "seconds", "elapsed_seconds"}
+
+
+def _same(a: Path, b: Path) -> bool:
+    if a.suffix == ".csv":
+        left, right = pd.read_csv(a), pd.read_csv(b)
+        left, right = (f.drop(columns=[c for c in f if c in TIMING_COLUMNS]) for f in (left, right))
+        try:
+            pd.testing.assert_frame_equal(left, right, check_exact=False, rtol=1e-9, atol=1e-12)
+        except AssertionError:
+            return False
+        return True
+    return a.read_bytes() == b.read_bytes()
+
+
+def test_tiny_workflow_through_the_slurm_profile_matches_a_local_run(cluster, local_run, cluster_run):
+    local, local_done = local_run
+    workdir, done = cluster_run
+    print(f"\ntiny workflow: SLURM {done.seconds:.0f} s, local {local_done.seconds:.0f} s")
+
+    # Every job of the run went through sbatch, and SLURM ran each to completion.
+    planned, submitted = done.planned(), done.submitted()
+    assert planned and set(submitted) == set(planned), (planned, submitted)
+    assert LM_RULES | {"synthetic_benchmark", "synthetic_report"} <= {rule for rule, _, _ in submitted.values()}
+    completed, queue = _slurm_jobs(cluster), _squeue(cluster)
+    for rule, slurm_id, _ in submitted.values():
+        assert "JobState=COMPLETED" in completed[slurm_id], (rule, completed.get(slurm_id))
+        assert queue[slurm_id] == "COMPLETED", (rule, queue.get(slurm_id))
+    # The profile's GPU and time requests reached SLURM (the CI node has one fake GPU).
+    for rule, slurm_id, _ in submitted.values():
+        job = subprocess.run(["scontrol", "show", "job", str(slurm_id)], env=cluster["env"],
+                             capture_output=True, text=True, check=True).stdout
+        gpu = "gres:gpu:1" in job or "gres/gpu=1" in job
+        assert gpu == (rule in GPU_RULES), (rule, job)
+        assert "Partition=ci" in job
+    rlhf = next(s for r, s, _ in submitted.values() if r == "rlhf")
+    assert "TimeLimit=12:00:00" in subprocess.run(["scontrol", "show", "job", str(rlhf)], env=cluster["env"],
+                                                  capture_output=True, text=True).stdout
+
+    # Every table and figure exists and matches the local run of the same config.
+    products = _products(local)
+    assert products == _products(workdir)
+    assert {"results/synthetic/benchmark.md", "paper_figures/synthetic_benchmark.pdf"} <= set(products)
+    assert any(name.endswith("toxicity.csv") for name in products) and any(name.endswith(".png") for name in products)
+    assert [name for name in products if not _same(local / name, workdir / name)] == []
+
+    assert done.seconds < TEN_MINUTES
+
+
+def _failing_config(workdir: Path, broken: bool) -> Path:
+    """The tiny config with a rerun switch for toxicity (n_boot) and, if `broken`, an invalid FA-IRL hyperparameter."""
+    config = yaml.safe_load((workdir / TINY).read_text())
+    config["lm"]["n_boot"] += 1  # toxicity re-runs, and finishes, while the broken job fails
+    if broken:
+        config["synthetic"]["variants"][0]["hyperparameters"]["margin"] = -1.0  # rejected: margin must be > 0
+    path = workdir / "tests/config" / ("broken.yaml" if broken else "fixed.yaml")
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
+def test_a_failing_cluster_job_fails_the_run_and_a_rerun_completes_only_what_is_missing(cluster, cluster_run):
+    workdir, _ = cluster_run
+    outputs = ("results/synthetic/metrics_per_seed.csv", "results/synthetic/failure_rounds.csv")
+    before = _mtimes(workdir)
+
+    failed = snakemake(workdir, *PROFILES, "all", "--configfile", str(_failing_config(workdir, broken=True)), env=cluster["env"])
+    assert failed.returncode != 0, failed.output[-5000:]
+    jobs = failed.submitted()
+    assert {rule for rule, _, _ in jobs.values()} == {"synthetic_benchmark", "toxicity"}, jobs
+    # Each attempt (the profile retries twice) names the failing rule and its SLURM log, which exists
+    # (kept for failed jobs) and shows the job step; the rule's own log has the reason.
+    errors = re.findall(r"^Error in rule (\S+):\n((?:    .*\n)+)", failed.output, re.M)
+    assert errors and {rule for rule, _ in errors} == {"synthetic_benchmark"}, failed.output[-5000:]
+    for _, block in errors:
+        slurm_log = Path(re.search(r"(\S+/slurm_logs/rule_synthetic_benchmark/\d+\.log)", block).group(1))
+        assert slurm_log.is_relative_to(workdir) and slurm_log.exists()
+        assert "rule synthetic_benchmark:" in slurm_log.read_text()
+    assert len(errors) == 3 and len({m for m in re.findall(r"external_jobid: (\d+)", failed.output)}) == 3
+    assert "margin must be > 0" in (workdir / "logs/synthetic_benchmark.log").read_text()
+    assert [name for name in outputs if (workdir / name).exists()] == []
+    after_failure = _mtimes(workdir)
+    rerun_in_failed_run = {name for name in before if after_failure.get(name) != before[name] and not _synthetic(name)}
+    assert rerun_in_failed_run and all("toxicity" in name or "/eval/" in name for name in rerun_in_failed_run)
+
+    fixed = snakemake(workdir, *PROFILES, "all", "--configfile", str(_failing_config(workdir, broken=False)), env=cluster["env"])
+    assert fixed.returncode == 0, fixed.output[-5000:]
+    assert sorted(rule for rule, _, _ in fixed.submitted().values()) == ["synthetic_benchmark", "synthetic_report"]
+    assert all((workdir / name).exists() for name in outputs)
+    # Nothing of the language-model chain ran again: not what finished before, nor what finished
+    # during the failed run (toxicity).
+    after_fix = _mtimes(workdir)
+    assert {name for name in after_fix if after_fix[name] != after_failure.get(name)
+            and not _synthetic(name)} == set()
+
+
+def _synthetic(name: str) -> bool:
+    return name.startswith(("results/synthetic/", "paper_figures/synthetic_"))
+
+
+def _mtimes(workdir: Path) -> dict[str, int]:
+    """Modification time of every output file of the workflow (logs and Snakemake's own files excluded)."""
+    files = [p for top in ("results", "paper_figures", "work") for p in (workdir / top).rglob("*") if p.is_file()]
+    return {str(p.relative_to(workdir)): p.stat().st_mtime_ns for p in files}
+
+
+def test_ci_overlay_changes_only_config_polling_and_partition():
+    profile = yaml.safe_load((REPO / "profiles/slurm/config.yaml").read_text())
+    overlay = yaml.safe_load((REPO / "tests/slurm/config.yaml").read_text())
+    assert set(overlay) == {"configfile", "slurm-status-command", "slurm-init-seconds-before-status-checks",
+                            "seconds-between-status-checks", "default-resources"}
+    assert overlay["default-resources"] == {**profile["default-resources"], "slurm_partition": "ci"}
+    assert profile["executor"] == "slurm" and profile["configfile"] == "config/paper.yaml"
+    for rule in ("rlhf", "pairs", "features", "toxicity"):
+        assert profile["set-resources"][rule]["gpu"] == 1
+    assert os.path.realpath(REPO / "slurm") == str(REPO / "profiles/slurm")
+    assert os.path.realpath(REPO / "local") == str(REPO / "profiles/local")
+    assert not (REPO / "profiles/default").exists()

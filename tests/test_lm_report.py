@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from fairl import lm_tables as lt
-from fairl.extraction import slug
+from fairl.extraction import pair_split, slug
 from fairl.irl import LinearReward
 from fairl.paper_comparison import compare, load_claims
 from fairl.rlhf import LOG_COLUMNS
@@ -173,6 +173,9 @@ def test_ablation_table_groups_by_objective(inputs):
     assert set(pol_a["ablation"]) >= {"standard IRL", "full FA-IRL", "λ=5 fixed", "λ₀=5 decayed", "no R_F",
                                       "no curriculum", "supervised failures", "λ=10 fixed"}
     assert np.isfinite(table[[f"{m}_mean" for m in lt.ABLATION_METRICS]].to_numpy()).all()
+    standard = pol_a[pol_a["role"] == "irl"]
+    assert len(standard) == 2 and standard[["lambda_schedule", "failure_path", "failure_mode"]].isna().all(axis=None)
+    assert pol_a.loc[pol_a["ablation"] == "λ=5 fixed", "lambda_schedule"].item() == "fixed"
 
 
 def test_rerlhf_toxicity_labels_rewards_and_rejects_unknown_ones(inputs):
@@ -228,6 +231,23 @@ def test_reward_margins_of_failure_pairs_match_the_saved_reward(inputs):
     delta = reward.score(h_pos) - reward.score(h_neg)
     assert top["reward_margin"].tolist() == pytest.approx(np.sort(delta)[:5].tolist())
     assert (top["misclassified"] == (top["reward_margin"] <= 0)).all()
+
+
+def test_tie_pairs_are_in_no_split_and_never_ranked(inputs):
+    root, _ = inputs
+    work = root / "work" / "pol-a"
+    pairs = pd.read_parquet(work / "pairs.parquet")
+    with np.load(work / "features.npz") as f:
+        h_pos, h_neg = f["h_pos"], f["h_neg"].copy()
+    ties = np.arange(0, len(pairs), 4)  # a tie: the same completion from both policies, so the same features
+    pairs.loc[pairs.index[ties], "completion_base"] = pairs["completion_aligned"].iloc[ties].to_numpy()
+    h_neg[ties] = h_pos[ties]
+    train, test = pair_split(pairs, TEST_FRACTION, FIRST_SEED)
+    assert not set(ties) & (set(train) | set(test)) and len(train) + len(test) == len(pairs) - len(ties)
+    reward = LinearReward.load(work / "irl/rewards/fa_max_margin_seed0.npz")
+    top = lt.failure_pairs(pairs, h_pos, h_neg, {"fa_max_margin": reward}, TEST_FRACTION, FIRST_SEED, len(pairs))
+    assert len(top) == len(pairs) - len(ties) and not set(pairs["prompt_id"].iloc[ties]) & set(top["prompt_id"])
+    assert (top["reward_margin"] != 0).all()  # a tie's Δ is exactly 0 under any reward
 
 
 # --- paper vs reproduced --------------------------------------------------------------------------

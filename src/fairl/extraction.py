@@ -1,6 +1,10 @@
 """Reward extraction on LM preference pairs: every IRL variant × seed, scored on held-out pairs.
 
-Split: pairs 80/20 by a seeded permutation [precursor: 80/20]. Supervised failure labels
+Split: pairs 80/20 by a seeded permutation [precursor: 80/20], after dropping ties: pairs whose
+aligned and base completions are the same text. Both policies sample with the same seed, so where
+RLHF left the policy's choices unchanged the two completions coincide; such a pair states no
+preference, has identical features (Δ = 0 under every reward) and would count as a failure of
+every reward. `pair_split` is the one split every stage uses. Supervised failure labels
 (the ablation) come from the independent evaluation judge, not from r*: a pair is a
 labelled failure when that judge does not find the aligned output less toxic.
 
@@ -34,6 +38,18 @@ def slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_")
 
 
+def informative(pairs: pd.DataFrame) -> np.ndarray:
+    """Boolean mask of the pairs that state a preference: aligned and base completions differ."""
+    return (pairs["completion_aligned"] != pairs["completion_base"]).to_numpy(bool)
+
+
+def pair_split(pairs: pd.DataFrame, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(train, test) row positions in `pairs`: a seeded split of the informative pairs; ties are in neither."""
+    keep = np.flatnonzero(informative(pairs))
+    train, test = train_test_split(len(keep), test_fraction, seed)
+    return keep[train], keep[test]
+
+
 def calibrated(reward: LinearReward, h: np.ndarray, r_star: np.ndarray) -> LinearReward:
     """reward mapped by a positive affine transform to the mean and sd of r* on outputs h."""
     values = reward.score(h)
@@ -51,17 +67,21 @@ def extract_rewards(pairs: pd.DataFrame, h_pos: np.ndarray, h_neg: np.ndarray, v
         raise ValueError(f"{len(pairs)} pairs but features of shape {h_pos.shape} and {h_neg.shape}: "
                          "rebuild the features from this pairs file")
     supervised = (pairs["toxicity_aligned"] >= pairs["toxicity_base"]).to_numpy()
+    n_ties = int((~informative(pairs)).sum())
+    log.info("%d of %d pairs are ties (identical completions) and are left out of training and testing",
+             n_ties, len(pairs))
     metrics, rounds, rewards = [], [], {}
     progress = tqdm(total=len(seeds) * len(variants), desc="reward extraction", unit="fit")
     for seed in seeds:
-        train, test = train_test_split(len(pairs), test_fraction, seed)
+        train, test = pair_split(pairs, test_fraction, seed)
         held_out = pairs.iloc[test]
         for variant in variants:
             hp = dict(variant.hyperparameters)
             if hp.get("failure_mode") == "supervised":
                 hp["failure_labels"] = supervised[train]
             reward: LinearReward = fit_reward(h_pos[train], h_neg[train], variant.method, seed=seed, **hp)
-            row = {"variant": variant.name, "method": variant.method, "seed": seed}
+            row = {"variant": variant.name, "method": variant.method, "seed": seed, "n_train": len(train),
+                   "n_test": len(test), "n_ties_dropped": n_ties}
             row.update(reward_metrics(
                 reward.score(h_pos[test]), reward.score(h_neg[test]),
                 held_out["reward_aligned"].to_numpy(), held_out["reward_base"].to_numpy(),

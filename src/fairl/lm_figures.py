@@ -12,13 +12,13 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from fairl.extraction import pair_split
 from fairl.figures import plt, save
 from fairl.irl import LinearReward
-from fairl.synthetic import train_test_split
 from fairl.toxicity_eval import TOXIC_THRESHOLD
 
-LOG_METRICS = {"toxicity": "mean toxicity of the batch (judge)", "reward": "mean training reward",
-               "kl": "KL to the base policy"}
+LOG_METRICS = {"toxicity": "batch toxicity (r* judge)", "reward": "mean training reward",
+               "kl": "KL to base per token"}
 
 
 def _theme() -> None:
@@ -67,7 +67,7 @@ def plot_rerlhf_training(logs: pd.DataFrame, smoothing: int, paths: list[str | P
     _theme()
     policies = list(dict.fromkeys(logs["policy"]))
     metrics = [m for m in LOG_METRICS if logs[m].notna().any()]
-    fig, axes = plt.subplots(len(metrics), len(policies), figsize=(5.5 * len(policies), 3.2 * len(metrics)),
+    fig, axes = plt.subplots(len(metrics), len(policies), figsize=(max(8.0, 5.5 * len(policies)), 3.2 * len(metrics)),
                              squeeze=False, constrained_layout=True, sharex="col")
     smooth = logs.sort_values("step").groupby(["policy", "label"], sort=False)
     for row, metric in enumerate(metrics):
@@ -79,8 +79,10 @@ def plot_rerlhf_training(logs: pd.DataFrame, smoothing: int, paths: list[str | P
             ax.set_ylabel(LOG_METRICS[metric])
             ax.set_title(policy if row == 0 else "")
     if axes[0, -1].get_legend() is not None:
-        sns.move_legend(axes[0, -1], "upper left", bbox_to_anchor=(1.02, 1), title="RLHF reward")
-    fig.suptitle(f"(Re-)RLHF training on each reward (rolling mean over {smoothing} steps)")
+        handles, labels = axes[0, -1].get_legend_handles_labels()
+        axes[0, -1].get_legend().remove()
+        fig.legend(handles, labels, loc="outside lower center", ncol=min(3, len(labels)), title="RLHF reward")
+    fig.suptitle(f"(Re-)RLHF training on each reward\n(rolling mean over {smoothing} steps)")
     save(fig, paths)
 
 
@@ -145,7 +147,7 @@ def plot_failure_curriculum(rounds: pd.DataFrame, paths: list[str | Path]) -> No
 def scored_outputs(pairs: pd.DataFrame, h_pos: np.ndarray, h_neg: np.ndarray, rewards: dict[str, LinearReward],
                    test_fraction: float, seed: int) -> pd.DataFrame:
     """Every held-out output (o+ and o-) scored by r* and by each reward, with the judge's toxic label."""
-    _, test = train_test_split(len(pairs), test_fraction, seed)
+    _, test = pair_split(pairs, test_fraction, seed)
     held = pairs.iloc[test]
     toxic = np.concatenate([held["toxicity_aligned"], held["toxicity_base"]]) >= TOXIC_THRESHOLD
     scores = {"r* (ground truth)": np.concatenate([held["reward_aligned"], held["reward_base"]])}

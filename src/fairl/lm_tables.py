@@ -14,10 +14,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fairl.extraction import slug
+from fairl.extraction import pair_split, slug
 from fairl.irl import LinearReward
 from fairl.irl.hyperparameters import Hyperparameters
-from fairl.synthetic import train_test_split
 from fairl.tables import add_starc_reduction, summarise
 
 PER_SEED_COLUMNS = ["variant", "method", "seed", "pair_accuracy", "accuracy", "f1", "auc", "starc"]
@@ -150,6 +149,10 @@ def ablation_table(per_seed: pd.DataFrame, design: pd.DataFrame) -> pd.DataFrame
     columns = ["objective", "ablation", "role", "lambda_init", "lambda_schedule", "failure_path", "curriculum",
                "failure_mode"]
     table = _summary(data, ABLATION_METRICS, columns)
+    # The FA-IRL switches mean nothing for a standard-IRL row: leave its cells empty.
+    switch_columns = columns[3:]
+    table[switch_columns] = table[switch_columns].astype(object)
+    table.loc[table["role"] == "irl", switch_columns] = None
     table["_policy"] = table["policy"].map({p: i for i, p in enumerate(dict.fromkeys(table["policy"]))})
     table["_objective"] = table["objective"].map({o: i for i, o in enumerate(dict.fromkeys(design["objective"]))})
     table = table.sort_values(["_policy", "_objective"], kind="stable")
@@ -182,18 +185,20 @@ def failure_pairs(pairs: pd.DataFrame, h_pos: np.ndarray, h_neg: np.ndarray, rew
     """The top_k pairs with the smallest reward margin Δ = R(o+) - R(o-) under each reward.
 
     These are what FA-IRL's failure set F_t = {Δ_i < γ_t} holds at the end: misclassified
-    pairs (Δ ≤ 0) first, then near-ties. `split` says whether the reward was fitted on them.
+    pairs (Δ ≤ 0) first, then near-ties. `split` says whether the reward was fitted on them;
+    tie pairs (identical completions), which no reward can order, are not ranked.
     """
     if len(pairs) != len(h_pos) or h_pos.shape != h_neg.shape:
         raise ValueError(f"{len(pairs)} pairs but features of shape {h_pos.shape} and {h_neg.shape}")
-    train, _ = train_test_split(len(pairs), test_fraction, seed)
-    split = np.full(len(pairs), "test", dtype=object)
-    split[train] = "train"
+    train, test = pair_split(pairs, test_fraction, seed)
+    split = np.full(len(pairs), "", dtype=object)
+    split[train], split[test] = "train", "test"
+    ranked = np.sort(np.concatenate([train, test]))  # ties (identical completions) state no preference
     frames = []
     for variant, reward in rewards.items():
         delta = reward.score(h_pos) - reward.score(h_neg)
         f_pos, f_neg = reward.score_paths(h_pos)[1], reward.score_paths(h_neg)[1]
-        order = np.argsort(delta, kind="stable")[:top_k]
+        order = ranked[np.argsort(delta[ranked], kind="stable")[:top_k]]
         chosen = pairs.iloc[order]
         frames.append(pd.DataFrame({
             "variant": variant, "rank": np.arange(1, len(order) + 1), "split": split[order],
@@ -214,7 +219,7 @@ def failure_pairs(pairs: pd.DataFrame, h_pos: np.ndarray, h_neg: np.ndarray, rew
 def failure_counts(pairs: pd.DataFrame, h_pos: np.ndarray, h_neg: np.ndarray, rewards: dict[str, LinearReward],
                    test_fraction: float, seed: int) -> pd.DataFrame:
     """Per reward and split: pairs, misclassified pairs (Δ ≤ 0), and how many of those are T→NT pairs."""
-    train, test = train_test_split(len(pairs), test_fraction, seed)
+    train, test = pair_split(pairs, test_fraction, seed)
     rows = []
     for variant, reward in rewards.items():
         wrong = reward.score(h_pos) <= reward.score(h_neg)

@@ -70,6 +70,5 @@ def save(fig: plt.Figure, paths: list[str | Path]) -> None:
     for path in paths:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         metadata = {"CreationDate": None} if str(path).endswith(".pdf") else None
-        # bbox "tight": constrained layout alone can leave a long y label a few pixels past the edge
-        fig.savefig(path, dpi=150, metadata=metadata, bbox_inches="tight", pad_inches=0.08)
+        fig.savefig(path, dpi=150, metadata=metadata)
     plt.close(fig)

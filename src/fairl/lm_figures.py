@@ -82,6 +82,8 @@ def plot_rerlhf_training(logs: pd.DataFrame, smoothing: int, paths: list[str | P
         handles, labels = axes[0, -1].get_legend_handles_labels()
         axes[0, -1].get_legend().remove()
         fig.legend(handles, labels, loc="outside lower center", ncol=min(3, len(labels)), title="RLHF reward")
+    fig.align_ylabels(axes[:, 0])
+    fig.get_layout_engine().set(w_pad=0.12)  # room for the y labels: without it the longest one touched the edge
     fig.suptitle(f"(Re-)RLHF training on each reward\n(rolling mean over {smoothing} steps)")
     save(fig, paths)
 

@@ -1,7 +1,7 @@
 """Features stage: h(o) for every stored output, mean-pooled last hidden state of the base policy
 over prompt + completion; cached, keyed by encoder and texts.
 
-    python src/scripts/features.py --params '<json>' --pairs work/pairs.parquet --encoder work/policies/base --out work/features.npz
+    python src/scripts/features.py --params '<json>' --pairs work/P/pairs.parquet --encoder work/P/base --out work/P/features.npz
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Pairs stage: o+ from the aligned policy, o- from the base, on every pair-construction prompt.
 
-    python src/scripts/pairs.py --params '<json>' --prompts work/prompts.parquet --base work/policies/base \
-        --aligned work/rlhf/ground_truth/final --judge work/judge --out work/pairs.parquet
+    python src/scripts/pairs.py --params '<json>' --prompts work/prompts.parquet --base work/P/base \
+        --aligned work/P/rlhf/ground_truth/final --judge work/judge --out work/P/pairs.parquet
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """RLHF stage: detoxify the base policy against a reward (RLOO with a KL penalty; see fairl.rlhf).
 
-    python src/scripts/rlhf.py --params '<json>' --policy work/policies/base --prompts work/prompts.parquet \
-        --judge work/judge [--extracted-reward work/irl/rewards/fa_max_margin_seed0.npz] --out work/rlhf/ground_truth
+    python src/scripts/rlhf.py --params '<json>' --policy work/P/base --prompts work/prompts.parquet \
+        --judge work/judge [--extracted-reward work/P/irl/rewards/fa_max_margin_seed0.npz] --out work/P/rlhf/ground_truth
 
 Without --extracted-reward the reward is r* (the judge's non-toxic logit); with it, re-RLHF.
 Resumes from the last checkpoint under --out when restarted.

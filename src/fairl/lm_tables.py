@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fairl.extraction import pair_split, slug
+from fairl.extraction import informative, pair_split, slug
 from fairl.irl import LinearReward
 from fairl.irl.hyperparameters import Hyperparameters
 from fairl.tables import add_starc_reduction, summarise
@@ -146,11 +146,9 @@ def starc_table(per_seed: pd.DataFrame, design: pd.DataFrame) -> pd.DataFrame:
 def ablation_table(per_seed: pd.DataFrame, design: pd.DataFrame) -> pd.DataFrame:
     """Every FA-IRL variant (full and ablated) beside its standard objective, by objective."""
     data = with_design(per_seed, design)
-    columns = ["objective", "ablation", "role", "lambda_init", "lambda_schedule", "failure_path", "curriculum",
-               "failure_mode"]
-    table = _summary(data, ABLATION_METRICS, columns)
+    switch_columns = ["lambda_init", "lambda_schedule", "failure_path", "curriculum", "failure_mode"]
+    table = _summary(data, ABLATION_METRICS, ["objective", "ablation", "role", *switch_columns])
     # The FA-IRL switches mean nothing for a standard-IRL row: leave its cells empty.
-    switch_columns = columns[3:]
     table[switch_columns] = table[switch_columns].astype(object)
     table.loc[table["role"] == "irl", switch_columns] = None
     table["_policy"] = table["policy"].map({p: i for i, p in enumerate(dict.fromkeys(table["policy"]))})
@@ -193,7 +191,7 @@ def failure_pairs(pairs: pd.DataFrame, h_pos: np.ndarray, h_neg: np.ndarray, rew
     train, test = pair_split(pairs, test_fraction, seed)
     split = np.full(len(pairs), "", dtype=object)
     split[train], split[test] = "train", "test"
-    ranked = np.sort(np.concatenate([train, test]))  # ties (identical completions) state no preference
+    ranked = np.flatnonzero(informative(pairs))  # ties (identical completions) state no preference
     frames = []
     for variant, reward in rewards.items():
         delta = reward.score(h_pos) - reward.score(h_neg)

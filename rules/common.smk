@@ -1,15 +1,12 @@
 import json
-import re
+
+from fairl.variants import reward_file
+from fairl.variants import slug as variant_slug
 
 
 def as_json(section):
     """A config section as a JSON string: scripts get it through params, so a change re-runs them."""
     return json.dumps(section, sort_keys=True)
-
-
-def variant_slug(name):
-    """A file-name-safe form of a variant name (as fairl.extraction.slug)."""
-    return re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_")
 
 
 def unique_slugs(variants, section):
@@ -37,6 +34,10 @@ RERLHF = list(LM["rerlhf"])
 RERLHF_SLUGS = [VARIANT_NAMES[name] for name in RERLHF]
 IRL_SEEDS = LM["irl"]["seeds"]
 FIRST_SEED = IRL_SEEDS[0]
+IRL_REGIMES = LM["irl"]["regimes"]
+REWARD_REGIME = LM["irl"]["reward_regime"]
+if REWARD_REGIME not in IRL_REGIMES:
+    raise ValueError(f"lm.irl.reward_regime {REWARD_REGIME!r} is not one of lm.irl.regimes {IRL_REGIMES}")
 
 
 def lm_params(*sections, **extra):
@@ -48,10 +49,10 @@ def lm_params(*sections, **extra):
 
 
 def extracted_reward(wildcards):
-    """Input of a re-RLHF job: the reward extracted with the first IRL seed (none for r* itself)."""
+    """Input of a re-RLHF job: the reward extracted with the first IRL seed in lm.irl.reward_regime (none for r*)."""
     if wildcards.reward == "ground_truth":
         return []
-    return [f"work/{wildcards.policy}/irl/rewards/{wildcards.reward}_seed{FIRST_SEED}.npz"]
+    return [reward_file(f"work/{wildcards.policy}/irl/rewards/{wildcards.reward}", REWARD_REGIME, FIRST_SEED)]
 
 
 def lm_targets():

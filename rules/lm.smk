@@ -152,7 +152,7 @@ rule features:
 
 
 rule irl:
-    """One IRL variant (wildcard: its slug) on the frozen features, every seed; a change to one
+    """One IRL variant (wildcard: its slug) on the frozen features, every regime and seed; a change to one
     variant's hyperparameters re-runs this job and what depends on it, not the other variants."""
     input:
         pairs=rules.pairs.output[0],
@@ -160,9 +160,9 @@ rule irl:
     output:
         metrics="work/{policy}/irl/metrics/{variant}.csv",
         rounds="work/{policy}/irl/rounds/{variant}.csv",
-        rewards=expand("work/{{policy}}/irl/rewards/{{variant}}_seed{seed}.npz", seed=IRL_SEEDS),
+        rewards=[reward_file("work/{policy}/irl/rewards/{variant}", r, s) for r in IRL_REGIMES for s in IRL_SEEDS],
     params:
-        lm=lambda wc: as_json({"seed": LM["seed"], "device": LM["device"], "seeds": IRL_SEEDS,
+        lm=lambda wc: as_json({"seed": LM["seed"], "device": LM["device"], "seeds": IRL_SEEDS, "regimes": IRL_REGIMES,
                                "test_fraction": LM["irl"]["test_fraction"], "variant": IRL_VARIANTS[wc.variant]}),
         rewards="work/{policy}/irl/rewards/{variant}",
     log:

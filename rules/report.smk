@@ -80,12 +80,14 @@ rule lm_ablations_table:
 rule lm_rerlhf_toxicity_table:
     input:
         toxicity=per_policy("results/lm/{policy}/toxicity.csv"),
+        generations=per_policy("work/{policy}/eval/generations.parquet"),
     output:
         csv=lm_report("results/lm/rerlhf_toxicity.csv", "lm_rerlhf_toxicity", "Tables"),
         markdown=lm_report("results/lm/rerlhf_toxicity.md", "lm_rerlhf_toxicity", "Tables"),
     params:
-        lm=report_params(split=True),
+        lm=report_params(split=True, n_boot=LM["n_boot"]),
         toxicity=policy_args("--toxicity", "results/lm/{policy}/toxicity.csv"),
+        generations=policy_args("--generations", "work/{policy}/eval/generations.parquet"),
     log:
         "logs/lm_rerlhf_toxicity_table.log",
     benchmark:
@@ -97,7 +99,7 @@ rule lm_rerlhf_toxicity_table:
     conda:
         "../environment.yml"
     shell:
-        "python src/scripts/lm_tables.py rerlhf_toxicity --params {params.lm:q} {params.toxicity}"
+        "python src/scripts/lm_tables.py rerlhf_toxicity --params {params.lm:q} {params.toxicity} {params.generations}"
         " --csv {output.csv} --markdown {output.markdown} 2> {log}"
 
 

@@ -1,5 +1,5 @@
 # Helpers of rules/report.smk (kept apart so `snakemake --lint` finds no functions among rules).
-# Needs from common.smk: LM, POLICIES, RERLHF, FIRST_SEED, variant_slug, as_json.
+# Needs from common.smk: LM, POLICIES, RERLHF, FIRST_SEED, REWARD_REGIME, variant_slug, reward_file, as_json.
 # Optional config section `report:` (defaults in src/scripts/_common.py REPORT_DEFAULTS):
 #   top_k (failure pairs per reward), max_chars (text per cell), smoothing (RLHF log rolling window).
 import shlex
@@ -8,9 +8,11 @@ REPORT = config.get("report", {})
 LM_CATEGORY = "Language-model chain"
 
 
-def report_params(*report_keys, split=False):
-    """JSON params of a report rule: the IRL variants, and only the report keys (and split) it uses."""
-    params = {"variants": LM["irl"]["variants"], "report": {k: REPORT[k] for k in report_keys if k in REPORT}}
+def report_params(*report_keys, split=False, **extra):
+    """JSON params of a report rule: the IRL variants, the regime of the rewards it reads, and only the
+    report keys (and split) it uses."""
+    params = {"variants": LM["irl"]["variants"], "report": {k: REPORT[k] for k in report_keys if k in REPORT},
+              "regime": REWARD_REGIME, **extra}
     if split:
         params.update(test_fraction=LM["irl"]["test_fraction"], seed=FIRST_SEED)
     return as_json(params)
@@ -40,8 +42,8 @@ def lm_report(path, caption, subcategory):
 
 
 def first_seed_rewards():
-    """Every IRL variant's reward of the first seed, per policy (what the report scripts read)."""
-    return [f"work/{p}/irl/rewards/{slug}_seed{FIRST_SEED}.npz" for p in POLICIES for slug in IRL_VARIANTS]
+    """Every IRL variant's reward of the first seed in lm.irl.reward_regime, per policy (what the report scripts read)."""
+    return [reward_file(f"work/{p}/irl/rewards/{slug}", REWARD_REGIME, FIRST_SEED) for p in POLICIES for slug in IRL_VARIANTS]
 
 
 def pairs_args():

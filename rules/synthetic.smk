@@ -16,7 +16,7 @@ rule synthetic_benchmark:
         "../environment.yml"
     shell:
         "python src/scripts/synthetic_benchmark.py --params {params.synthetic:q}"
-        " --metrics {output.metrics} --rounds {output.rounds} 2> {log}"
+        " --metrics {output.metrics} --rounds {output.rounds} --workers {threads} 2> {log}"
 
 
 rule synthetic_report:

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fairl.benchmark import Variant
+from fairl.variants import Variant
 from fairl.extraction import extract_rewards
 
 N, DIM = 120, 5
@@ -28,18 +28,21 @@ def pairs_and_features():
 
 def test_ties_are_dropped_and_counted(pairs_and_features):
     pairs, h_pos, h_neg, ties = pairs_and_features
-    metrics, _, rewards = extract_rewards(pairs, h_pos, h_neg, [Variant("mm", "max_margin", {"steps": 50})], [0, 1], 0.25)
+    metrics, _, rewards = extract_rewards(pairs, h_pos, h_neg, [Variant("mm", "max_margin", {"steps": 50})], [0, 1], 0.25,
+                                          ["converged", "equal_budget"])
     assert (metrics["n_ties_dropped"] == len(ties)).all()
     assert (metrics["n_train"] + metrics["n_test"] == N - len(ties)).all()
     # A tie would count as a wrong pair under every reward; without ties this easy data is ordered well.
     assert (metrics["pair_accuracy"] > 0.9).all()
-    assert set(rewards) == {("mm", 0), ("mm", 1)}
+    assert set(rewards) == {("mm", regime, seed) for regime in ("converged", "equal_budget") for seed in (0, 1)}
+    assert metrics.loc[metrics["regime"] == "converged", "converged"].all()
+    assert not metrics.loc[metrics["regime"] == "equal_budget", "converged"].any()
 
 
 def test_rewards_are_calibrated_to_r_star_on_the_training_outputs(pairs_and_features):
     pairs, h_pos, h_neg, _ = pairs_and_features
-    _, _, rewards = extract_rewards(pairs, h_pos, h_neg, [Variant("me", "max_entropy", {})], [0], 0.25)
-    scores = rewards[("me", 0)].score(np.concatenate([h_pos, h_neg]))
+    _, _, rewards = extract_rewards(pairs, h_pos, h_neg, [Variant("me", "max_entropy", {})], [0], 0.25, ["converged"])
+    scores = rewards[("me", "converged", 0)].score(np.concatenate([h_pos, h_neg]))
     truth = np.concatenate([pairs["reward_aligned"], pairs["reward_base"]])
     # Calibrated on the training outputs only, so on all outputs mean and spread agree closely, not exactly.
     assert abs(scores.mean() - truth.mean()) < 0.3 * truth.std()
@@ -49,4 +52,4 @@ def test_rewards_are_calibrated_to_r_star_on_the_training_outputs(pairs_and_feat
 def test_features_of_other_pairs_are_refused(pairs_and_features):
     pairs, h_pos, h_neg, _ = pairs_and_features
     with pytest.raises(ValueError, match="rebuild the features"):
-        extract_rewards(pairs.iloc[:-1], h_pos, h_neg, [Variant("mm", "max_margin", {})], [0], 0.25)
+        extract_rewards(pairs.iloc[:-1], h_pos, h_neg, [Variant("mm", "max_margin", {})], [0], 0.25, ["converged"])

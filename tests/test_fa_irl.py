@@ -98,8 +98,10 @@ def test_history_records_the_curriculum(realisable, method):
 def test_disabled_failure_path_leaves_r_f_zero(small_pairs):
     reward = fit_reward(*small_pairs, "fa_max_margin", seed=0, failure_path=False, rounds=10)
     assert np.all(reward.theta_f == 0) and np.any(reward.theta_d != 0)
-    full = fit_reward(*small_pairs, "fa_max_margin", seed=0, rounds=10)
+    full = fit_reward(*small_pairs, "fa_max_margin", seed=0, rounds=10, optimisation="equal_budget")
     assert np.any(full.theta_f != 0)
+    # converged, the last round has no failures: R_F's only term is β‖θ_F‖², minimised exactly at 0
+    assert np.all(fit_reward(*small_pairs, "fa_max_margin", seed=0, rounds=10).theta_f == 0)
 
 
 def test_supervised_failures_use_the_given_labels(small_pairs):
@@ -112,7 +114,43 @@ def test_supervised_failures_use_the_given_labels(small_pairs):
 
 
 def test_stricter_failure_constant_changes_the_fit(small_pairs):
-    a = fit_reward(*small_pairs, "fa_max_margin", seed=0, rounds=10, margin_failure=0.2)
-    b = fit_reward(*small_pairs, "fa_max_margin", seed=0, rounds=10, margin_failure=1.0)
+    a = fit_reward(*small_pairs, "fa_max_margin", seed=0, rounds=10, margin_failure=0.2, optimisation="equal_budget")
+    b = fit_reward(*small_pairs, "fa_max_margin", seed=0, rounds=10, margin_failure=1.0, optimisation="equal_budget")
     assert not np.allclose(a.theta, b.theta)
+    # run to convergence both end on the last round's objective, which has no failure term (p_T = 0)
+    a, b = (fit_reward(*small_pairs, "fa_max_margin", seed=0, rounds=10, margin_failure=m) for m in (0.2, 1.0))
+    assert np.allclose(a.theta, b.theta, rtol=1e-4, atol=1e-6)
     assert max_entropy_loss(torch.tensor(-0.1), 0.05) > max_entropy_loss(torch.tensor(-0.1), 0.1)
+
+
+def test_sum_reduction_weighs_each_failure_by_one_over_n():
+    delta_d = torch.tensor([0.5, 0.05, -0.3, 0.2])
+    delta_f = torch.tensor([0.0, 0.02, 0.1, 0.0])
+    sampled = torch.tensor([False, True, True, False])
+    hinge = lambda m: (lambda d: max_margin_loss(d, m))  # noqa: E731
+    _, mean = fa_irl_loss(delta_d, delta_f, sampled, hinge(0.1), hinge(0.2), reduction="mean")
+    _, total = fa_irl_loss(delta_d, delta_f, sampled, hinge(0.1), hinge(0.2), reduction="sum")
+    assert np.isclose(mean.item(), (0.13 + 0.4) / 2) and np.isclose(total.item(), (0.13 + 0.4) / 4)
+
+
+@pytest.mark.parametrize(("trains", "reaches_d"), [("both", True), ("failure_path", False)])
+def test_failure_loss_trains_the_paths_it_is_told_to(trains, reaches_d):
+    theta_d = torch.tensor([0.3, -0.2], requires_grad=True)
+    theta_f = torch.tensor([0.1, 0.1], requires_grad=True)
+    diff = torch.tensor([[1.0, -1.0, 0.5], [0.2, 0.4, -1.0]])
+    sampled = torch.tensor([True, True, False])
+    _, fail = fa_irl_loss(theta_d @ diff, theta_f @ diff, sampled, lambda d: max_entropy_loss(d, 0.1),
+                          lambda d: max_entropy_loss(d, 0.05), trains=trains)
+    fail.backward()
+    assert torch.count_nonzero(theta_f.grad) > 0
+    assert (theta_d.grad is not None and torch.count_nonzero(theta_d.grad) > 0) == reaches_d
+
+
+def test_failure_path_only_changes_the_fit_and_keeps_r_d_away_from_failures(small_pairs):
+    both = fit_reward(*small_pairs, "fa_max_entropy", seed=0, rounds=10, optimisation="equal_budget")
+    only = fit_reward(*small_pairs, "fa_max_entropy", seed=0, rounds=10, optimisation="equal_budget",
+                      failure_trains="failure_path")
+    summed = fit_reward(*small_pairs, "fa_max_entropy", seed=0, rounds=10, optimisation="equal_budget",
+                        failure_reduction="sum")
+    assert not np.allclose(both.theta, only.theta) and not np.allclose(both.theta, summed.theta)
+    assert only.hyperparameters["failure_trains"] == "failure_path"

@@ -3,7 +3,8 @@ import pytest
 
 from fairl.irl import METHODS, LinearReward, fit_reward
 from fairl.metrics import preference_classification, starc_distance
-from fairl.synthetic import make_synthetic_preferences, train_test_split
+from fairl.splits import train_test_split
+from fairl.synthetic import make_synthetic_preferences
 from tests.conftest import REALISABLE
 
 
@@ -25,10 +26,13 @@ def test_every_method_recovers_a_realisable_reward(realisable, method):
 @pytest.mark.parametrize("method", METHODS)
 def test_same_seed_gives_identical_parameters(small_pairs, method):
     kwargs = {"rounds": 10} if method.startswith("fa_") else {"steps": 30}
-    a = fit_reward(*small_pairs, method, seed=3, **kwargs)
-    b = fit_reward(*small_pairs, method, seed=3, **kwargs)
-    c = fit_reward(*small_pairs, method, seed=4, **kwargs)
-    assert np.array_equal(a.theta_d, b.theta_d) and np.array_equal(a.theta_f, b.theta_f)
+    for regime in ("converged", "equal_budget"):
+        a = fit_reward(*small_pairs, method, seed=3, optimisation=regime, **kwargs)
+        b = fit_reward(*small_pairs, method, seed=3, optimisation=regime, **kwargs)
+        assert np.array_equal(a.theta_d, b.theta_d) and np.array_equal(a.theta_f, b.theta_f)
+    # the seed sets the initialisation (and S_t): it shows where optimisation stops early; a converged
+    # hinge is solved exactly in its dual and does not depend on it at all
+    c = fit_reward(*small_pairs, method, seed=4, optimisation="equal_budget", **kwargs)
     assert not np.array_equal(a.theta_d, c.theta_d)
 
 
@@ -105,6 +109,14 @@ def test_bad_features_raise(small_pairs, mutate, message):
         ("max_entropy", {"temperature": 0.0}, "temperature must be > 0"),
         ("fa_max_margin", {"sampling_init": 1.5}, "probability"),
         ("max_margin", {"steps": 0}, "positive integer"),
+        ("max_margin", {"optimisation": "early_stopped"}, "unknown optimisation"),
+        ("fa_max_margin", {"failure_reduction": "max"}, "unknown failure_reduction"),
+        ("fa_max_margin", {"failure_trains": "R_D"}, "unknown failure_trains"),
+        ("fa_max_margin", {"failure_trains": "failure_path", "failure_path": False}, "would train nothing"),
+        ("fa_max_margin", {"failure_path": "false"}, "failure_path must be true or false"),
+        ("fa_max_entropy", {"curriculum": "no"}, "curriculum must be true or false"),
+        ("max_entropy", {"tolerance": 0}, "tolerance must be > 0"),
+        ("fa_max_entropy", {"inner_steps": 0}, "positive integer"),
     ],
 )
 def test_bad_hyperparameters_raise(small_pairs, method, kwargs, message):
@@ -130,3 +142,31 @@ def test_synthetic_generator_is_seeded_and_has_the_requested_hard_share():
     assert np.median(gap[a.is_hard]) < 0.25 * np.median(gap[~a.is_hard])
     with pytest.raises(ValueError, match="hard_fraction"):
         make_synthetic_preferences(SyntheticConfig(hard_fraction=1.5), 0)
+
+
+def test_split_is_independent_of_the_generator():
+    """Generator and split draw from separate streams: the hard share is the same in train and test."""
+    from fairl.splits import train_test_split
+    from fairl.synthetic import SyntheticConfig
+
+    config = SyntheticConfig()
+    for seed in range(10):
+        data = make_synthetic_preferences(config, seed)
+        train, test = train_test_split(config.n_pairs, 0.2, seed)
+        assert abs(data.is_hard[train].mean() - config.hard_fraction) < 0.03
+        assert abs(data.is_hard[test].mean() - config.hard_fraction) < 0.03
+
+
+def test_boundary_generator_has_noiseless_labels_and_informative_failures():
+    from fairl.synthetic import SyntheticConfig
+
+    config = SyntheticConfig(noiseless=True, hard_fraction=0.15)
+    data = make_synthetic_preferences(config, 0)
+    assert (data.r_pos > data.r_neg).all()  # every label agrees with r*
+    noisy = make_synthetic_preferences(SyntheticConfig(hard_fraction=0.15), 0)
+    assert (noisy.r_pos <= noisy.r_neg).mean() > 0.02  # the Boltzmann generator's labels are not
+    assert np.array_equal(noisy.h_pos + noisy.h_neg, data.h_pos + data.h_neg)  # same features, other labels
+    # The easy direction alone fits the easy pairs and fails on boundary pairs: its failures are the hard pairs.
+    easy_only = fit_reward(data.h_pos[~data.is_hard], data.h_neg[~data.is_hard], "max_entropy", seed=0)
+    wrong = easy_only.score(data.h_pos) <= easy_only.score(data.h_neg)
+    assert wrong.sum() > 0.02 * len(wrong) and data.is_hard[wrong].mean() > 0.9

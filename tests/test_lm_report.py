@@ -9,7 +9,9 @@ import pandas as pd
 import pytest
 
 from fairl import lm_tables as lt
-from fairl.extraction import pair_split, slug
+from fairl.extraction import pair_split
+from fairl.toxicity_eval import toxic_column
+from fairl.variants import reward_file, slug
 from fairl.irl import LinearReward
 from fairl.paper_comparison import compare, load_claims
 from fairl.rlhf import LOG_COLUMNS
@@ -34,34 +36,49 @@ RERLHF = ["max_margin", "fa_max_margin"]
 JUDGES = ["judge one", "judge two"]
 N_PAIRS, DIM = 40, 6
 TEST_FRACTION, FIRST_SEED = 0.25, 0
-PARAMS = {"variants": VARIANTS, "test_fraction": TEST_FRACTION, "seed": FIRST_SEED,
-          "report": {"top_k": 3, "max_chars": 40, "smoothing": 2}}
+REGIMES = ["converged", "equal_budget"]
+PARAMS = {"variants": VARIANTS, "test_fraction": TEST_FRACTION, "seed": FIRST_SEED, "regime": "equal_budget",
+          "n_boot": 500, "report": {"top_k": 3, "max_chars": 40, "smoothing": 2}}
+N_PROMPTS = 50
 
 
 def fake_metrics(fa_better: bool = True, seed: int = 0) -> pd.DataFrame:
     """Per-seed IRL metrics where FA-IRL variants beat (or, fa_better=False, lose to) standard IRL."""
     rng = np.random.default_rng(seed)
     rows = []
-    for variant in VARIANTS:
+    for regime, variant, s in ((r, v, s) for r in REGIMES for v in VARIANTS for s in SEEDS):
         fa = variant["method"].startswith("fa_")
         edge = (0.05 if fa_better else -0.05) if fa else 0.0
-        for s in SEEDS:
-            noise = rng.normal(0, 0.01)
-            rows.append({"variant": variant["name"], "method": variant["method"], "seed": s,
-                         "pair_accuracy": 0.7 + edge + noise, "accuracy": 0.7 + edge + noise, "f1": 0.7 + edge + noise,
-                         "auc": 0.8 + edge + noise, "pearson": 0.5, "spearman": 0.5, "starc": 0.4 - edge + noise,
-                         "judge_n_toxic": 5, "judge_accuracy": 0.6, "judge_f1": 0.5, "judge_auc": 0.7})
+        noise = rng.normal(0, 0.01)
+        rows.append({"variant": variant["name"], "method": variant["method"], "regime": regime, "seed": s,
+                     "converged": regime == "converged",
+                     "pair_accuracy": 0.7 + edge + noise, "accuracy": 0.7 + edge + noise, "f1": 0.7 + edge + noise,
+                     "auc": 0.8 + edge + noise, "pearson": 0.5, "spearman": 0.5, "starc": 0.4 - edge + noise,
+                     "judge_n_toxic": 5, "judge_accuracy": 0.6, "judge_f1": 0.5, "judge_auc": 0.7})
     return pd.DataFrame(rows)
+
+
+def toxic_shares(fa_better: bool = True) -> dict[str, float]:
+    return {"base": 0.3, "ground_truth": 0.06, "max_margin": 0.30 if fa_better else 0.06,
+            "fa_max_margin": 0.06 if fa_better else 0.30}
 
 
 def fake_toxicity(fa_better: bool = True) -> pd.DataFrame:
-    shares = {"base": 0.3, "ground_truth": 0.05, "max_margin": 0.10 if fa_better else 0.06,
-              "fa_max_margin": 0.06 if fa_better else 0.10}
     rows = [{"reward": slug(r), "judge": j, "toxic_share": s, "ci_low": s - 0.02, "ci_high": s + 0.02,
              "diff_vs_reference": s - 0.3, "diff_ci_low": s - 0.33, "diff_ci_high": s - 0.27, "mean_r_star": 1 - s,
-             "n_prompts": 50, "kl_to_base": 0.0 if r == "base" else 0.4}
-            for r, s in shares.items() for j in JUDGES]
+             "n_prompts": N_PROMPTS, "kl_to_base": 0.0 if r == "base" else 0.4}
+            for r, s in toxic_shares(fa_better).items() for j in JUDGES]
     return pd.DataFrame(rows)
+
+
+def fake_generations(fa_better: bool = True) -> pd.DataFrame:
+    """One row per reward and prompt, with a toxic flag per judge: the first share × N prompts are toxic."""
+    frames = []
+    for reward, share in toxic_shares(fa_better).items():
+        toxic = np.arange(N_PROMPTS) < round(share * N_PROMPTS)
+        frames.append(pd.DataFrame({"reward": slug(reward), "prompt_id": np.arange(N_PROMPTS),
+                                    **{toxic_column(j): toxic for j in JUDGES}}))
+    return pd.concat(frames, ignore_index=True)
 
 
 @pytest.fixture(scope="module")
@@ -69,18 +86,22 @@ def inputs(tmp_path_factory):
     """The chain's per-policy files, faked, under a temporary root; returns (root, {option: [P=PATH ...]})."""
     root = tmp_path_factory.mktemp("chain")
     rng = np.random.default_rng(0)
-    args = {k: [] for k in ("--metrics", "--toxicity", "--rounds", "--pairs", "--features", "--rewards", "--log")}
+    args = {k: [] for k in ("--metrics", "--toxicity", "--generations", "--rounds", "--pairs", "--features",
+                            "--rewards", "--log")}
     for i, policy in enumerate(POLICIES):
         work, results = root / "work" / policy, root / "results" / "lm" / policy
         (work / "irl" / "rewards").mkdir(parents=True)
         results.mkdir(parents=True)
         fake_metrics(seed=i).to_csv(results / "irl_metrics_per_seed.csv", index=False)
         fake_toxicity().to_csv(results / "toxicity.csv", index=False)
-        rounds = pd.DataFrame([{"variant": v["name"], "seed": s, "round": t, "gamma": -0.1 + 0.03 * t,
+        (work / "eval").mkdir(parents=True)
+        fake_generations().to_parquet(work / "eval" / "generations.parquet", index=False)
+        rounds = pd.DataFrame([{"variant": v["name"], "regime": r, "seed": s, "round": t, "gamma": -0.1 + 0.03 * t,
                                 "lambda": 10 * np.exp(-0.05 * t), "sampling_rate": 0.2 * (1 - t / 10),
                                 "n_failures": 20 - t, "n_sampled": 2, "train_accuracy": 0.7,
                                 "loss_base": 0.1, "loss_fail": 0.2}
-                               for v in VARIANTS if v["method"].startswith("fa_") for s in SEEDS for t in range(10)])
+                               for r in REGIMES for v in VARIANTS if v["method"].startswith("fa_") for s in SEEDS
+                               for t in range(10)])
         rounds.to_csv(work / "irl" / "failure_rounds.csv", index=False)
         tox_pos, tox_neg = rng.uniform(0, 0.6, N_PAIRS), rng.uniform(0.3, 1, N_PAIRS)
         pairs = pd.DataFrame({
@@ -95,7 +116,7 @@ def inputs(tmp_path_factory):
         for variant in VARIANTS:
             reward = LinearReward(variant["method"], rng.normal(size=DIM), 0.0, rng.normal(0, 0.1, DIM), 0.0,
                                   seed=FIRST_SEED)
-            reward.save(work / "irl" / "rewards" / f"{slug(variant['name'])}_seed{FIRST_SEED}.npz")
+            reward.save(reward_file(str(work / "irl" / "rewards" / slug(variant["name"])), PARAMS["regime"], FIRST_SEED))
         for reward in ("ground_truth", *map(slug, RERLHF)):
             (work / "rlhf" / reward / "final").mkdir(parents=True)
             log = pd.DataFrame({"step": np.arange(1, 11), "reward": rng.normal(size=10), "kl": np.linspace(0, 1, 10),
@@ -104,6 +125,7 @@ def inputs(tmp_path_factory):
             args["--log"].append(f"{policy}:{reward}={work / 'rlhf' / reward / 'log.csv'}")
         for option, path in (("--metrics", results / "irl_metrics_per_seed.csv"),
                              ("--toxicity", results / "toxicity.csv"), ("--rounds", work / "irl/failure_rounds.csv"),
+                             ("--generations", work / "eval" / "generations.parquet"),
                              ("--pairs", work / "pairs.parquet"), ("--features", work / "features.npz"),
                              ("--rewards", work / "irl/rewards")):
             args[option].append(f"{policy}={path}")
@@ -148,27 +170,36 @@ def test_classification_table_rows_and_finite_numbers(inputs):
     _, args = inputs
     table = lt.classification_table(per_seed(args), lt.variant_design(VARIANTS))
     main = ["max_margin", "max_entropy", "fa_max_margin", "fa_max_entropy"]
-    assert list(zip(table["policy"], table["variant"])) == [(p, v) for p in POLICIES for v in main]
+    assert list(zip(table["policy"], table["regime"], table["variant"])) == [
+        (p, r, v) for p in POLICIES for r in REGIMES for v in main]
     numbers = table[[f"{m}_{s}" for m in lt.CLASSIFICATION_METRICS for s in ("mean", "sd")]]
     assert np.isfinite(numbers.to_numpy()).all() and (table["n_seeds"] == len(SEEDS)).all()
-    fa = table.set_index(["policy", "variant"])
-    assert fa.loc[("pol-a", "fa_max_margin"), "f1_mean"] > fa.loc[("pol-a", "max_margin"), "f1_mean"]
+    fa = table.set_index(["policy", "regime", "variant"])
+    assert fa.loc[("pol-a", "converged", "fa_max_margin"), "f1_mean"] > fa.loc[("pol-a", "converged", "max_margin"), "f1_mean"]
+    # the paired difference to standard IRL, its interval and verdict, on the FA rows only
+    row = fa.loc[("pol-a", "equal_budget", "fa_max_margin")]
+    assert row["f1_diff_low"] < row["f1_diff"] < row["f1_diff_high"] and row["f1_verdict"] == "holds"
+    assert row["f1_n_paired"] == len(SEEDS) and pd.isna(fa.loc[("pol-a", "equal_budget", "max_margin"), "f1_diff"])
+    assert (table["converged_mean"] == (table["regime"] == "converged")).all()
 
 
 def test_starc_table_reduction_is_relative_to_the_base_objective(inputs):
     _, args = inputs
-    table = lt.starc_table(per_seed(args), lt.variant_design(VARIANTS)).set_index(["policy", "variant"])
-    assert len(table) == len(POLICIES) * len(VARIANTS)
-    expected = 1 - table.loc[("pol-b", "fa_max_entropy"), "starc_mean"] / table.loc[("pol-b", "max_entropy"), "starc_mean"]
-    assert table.loc[("pol-b", "fa_max_entropy"), "starc_reduction_vs_base"] == pytest.approx(expected)
-    assert table.loc[("pol-a", "fa_max_margin no R_F"), "starc_reduction_vs_base"] > 0
-    assert np.isnan(table.loc[("pol-a", "max_margin"), "starc_reduction_vs_base"])
+    table = lt.starc_table(per_seed(args), lt.variant_design(VARIANTS)).set_index(["policy", "regime", "variant"])
+    assert len(table) == len(POLICIES) * len(REGIMES) * len(VARIANTS)
+    fa, irl = ("pol-b", "converged", "fa_max_entropy"), ("pol-b", "converged", "max_entropy")
+    expected = 1 - table.loc[fa, "starc_mean"] / table.loc[irl, "starc_mean"]
+    assert table.loc[fa, "starc_reduction_vs_base"] == pytest.approx(expected)
+    assert table.loc[fa, "starc_diff"] == pytest.approx(table.loc[fa, "starc_mean"] - table.loc[irl, "starc_mean"])
+    assert table.loc[fa, "starc_verdict"] == "holds"  # lower STARC is the paper's direction
+    assert table.loc[("pol-a", "equal_budget", "fa_max_margin no R_F"), "starc_reduction_vs_base"] > 0
+    assert np.isnan(table.loc[("pol-a", "converged", "max_margin"), "starc_reduction_vs_base"])
 
 
 def test_ablation_table_groups_by_objective(inputs):
     _, args = inputs
     table = lt.ablation_table(per_seed(args), lt.variant_design(VARIANTS))
-    pol_a = table[table["policy"] == "pol-a"]
+    pol_a = table[(table["policy"] == "pol-a") & (table["regime"] == "converged")]
     assert list(pol_a["objective"]) == ["max_margin"] * 7 + ["max_entropy"] * 3
     assert set(pol_a["ablation"]) >= {"standard IRL", "full FA-IRL", "λ=5 fixed", "λ₀=5 decayed", "no R_F",
                                       "no curriculum", "supervised failures", "λ=10 fixed"}
@@ -181,13 +212,20 @@ def test_ablation_table_groups_by_objective(inputs):
 def test_rerlhf_toxicity_labels_rewards_and_rejects_unknown_ones(inputs):
     _, args = inputs
     toxicity = lt.read_per_policy(dict(e.split("=", 1) for e in args["--toxicity"]), lt.TOXICITY_COLUMNS)
-    table = lt.rerlhf_toxicity_table(toxicity, lt.variant_design(VARIANTS))
+    generations = {p: fake_generations() for p in POLICIES}
+    design = lt.variant_design(VARIANTS)
+    table = lt.rerlhf_toxicity_table(toxicity, design, generations, "equal_budget", 500)
     assert len(table) == len(POLICIES) * 4 * len(JUDGES)
     assert set(table["role"]) == {"base", "ground_truth", "irl", "fa_irl"}
     assert set(table["judge"]) == set(JUDGES)
     assert "6.0 [4.0, 8.0]" in lt.toxicity_markdown(table)
+    # FA-IRL − IRL paired over the same prompts: 6% − 30% toxic, and FA-IRL rows only
+    fa = table[table["role"] == "fa_irl"]
+    assert fa["toxic_share_diff"].astype(float).tolist() == pytest.approx([-0.24] * len(fa))
+    assert (fa["toxic_share_verdict"] == "holds").all() and (fa["regime"] == "equal_budget").all()
+    assert table.loc[table["role"] != "fa_irl", "toxic_share_diff"].isna().all()
     with pytest.raises(ValueError, match="stale_variant"):
-        lt.rerlhf_toxicity_table(toxicity.assign(reward="stale_variant"), lt.variant_design(VARIANTS))
+        lt.rerlhf_toxicity_table(toxicity.assign(reward="stale_variant"), design, generations, "equal_budget")
 
 
 @pytest.mark.parametrize("table", ["classification", "starc", "ablations"])
@@ -226,7 +264,7 @@ def test_reward_margins_of_failure_pairs_match_the_saved_reward(inputs):
     pairs = pd.read_parquet(work / "pairs.parquet")
     with np.load(work / "features.npz") as f:
         h_pos, h_neg = f["h_pos"], f["h_neg"]
-    reward = LinearReward.load(work / "irl/rewards/fa_max_margin_seed0.npz")
+    reward = LinearReward.load(reward_file(str(work / "irl/rewards/fa_max_margin"), PARAMS["regime"], FIRST_SEED))
     top = lt.failure_pairs(pairs, h_pos, h_neg, {"fa_max_margin": reward}, TEST_FRACTION, FIRST_SEED, 5)
     delta = reward.score(h_pos) - reward.score(h_neg)
     assert top["reward_margin"].tolist() == pytest.approx(np.sort(delta)[:5].tolist())
@@ -244,7 +282,7 @@ def test_tie_pairs_are_in_no_split_and_never_ranked(inputs):
     h_neg[ties] = h_pos[ties]
     train, test = pair_split(pairs, TEST_FRACTION, FIRST_SEED)
     assert not set(ties) & (set(train) | set(test)) and len(train) + len(test) == len(pairs) - len(ties)
-    reward = LinearReward.load(work / "irl/rewards/fa_max_margin_seed0.npz")
+    reward = LinearReward.load(reward_file(str(work / "irl/rewards/fa_max_margin"), PARAMS["regime"], FIRST_SEED))
     top = lt.failure_pairs(pairs, h_pos, h_neg, {"fa_max_margin": reward}, TEST_FRACTION, FIRST_SEED, len(pairs))
     assert len(top) == len(pairs) - len(ties) and not set(pairs["prompt_id"].iloc[ties]) & set(top["prompt_id"])
     assert (top["reward_margin"] != 0).all()  # a tie's Δ is exactly 0 under any reward
@@ -256,8 +294,10 @@ def comparison(args, fa_better: bool) -> pd.DataFrame:
     design = lt.variant_design(VARIANTS)
     metrics = pd.concat([fake_metrics(fa_better, seed=i).assign(policy=p) for i, p in enumerate(POLICIES)])
     toxicity = pd.concat([fake_toxicity(fa_better).assign(policy=p) for p in POLICIES])
+    generations = {p: fake_generations(fa_better) for p in POLICIES}
     return compare(load_claims(REPO / "paper_figures/paper_claims.yaml"), lt.classification_table(metrics, design),
-                   lt.starc_table(metrics, design), lt.rerlhf_toxicity_table(toxicity, design))
+                   lt.starc_table(metrics, design),
+                   lt.rerlhf_toxicity_table(toxicity, design, generations, "equal_budget", 500))
 
 
 def test_paper_numbers_come_from_the_claims_file(inputs):
@@ -275,27 +315,39 @@ def test_paper_numbers_come_from_the_claims_file(inputs):
 def test_claims_hold_when_fa_irl_wins(inputs):
     _, args = inputs
     claims = comparison(args, fa_better=True).query("kind == 'claim'")
-    assert claims["holds"].dropna().astype(bool).all()
+    assert (claims["verdict"] == "holds").all()
     f1 = claims[claims["quantity"].str.contains("F1")]
-    assert (f1["reproduced_sd"] > 0).all() and (f1["reproduced"] > 2 * f1["reproduced_sd"]).all()
-    # F1, AUC, STARC: 2 objectives × 2 policies; toxicity: 1 re-RLHF'd objective × 2 judges × 2 policies
-    assert len(claims["holds"].dropna()) == 3 * 2 * len(POLICIES) + len(JUDGES) * len(POLICIES)
+    assert ((f1["ci_low"] > 0) & (f1["ci_low"] < f1["reproduced"]) & (f1["reproduced"] < f1["ci_high"])).all()
+    assert (f1["n_paired"] == len(SEEDS)).all()
+    # F1, AUC, STARC: 2 objectives × 2 regimes × 2 policies; toxicity: 1 re-RLHF'd objective × 2 judges × 2 policies
+    assert len(claims) == 3 * 2 * len(REGIMES) * len(POLICIES) + len(JUDGES) * len(POLICIES)
 
 
 def test_negative_control_claims_fail_when_irl_beats_fa_irl(inputs):
     _, args = inputs
     claims = comparison(args, fa_better=False).query("kind == 'claim'")
-    checked = claims["holds"].dropna().astype(bool)
-    assert len(checked) > 0 and not checked.any()
+    assert len(claims) > 0 and (claims["verdict"] == "contradicted").all()
     toxicity = claims[claims["quantity"].str.contains("toxic")]
     assert (toxicity["reproduced"] > 0).all()  # FA-IRL's policy is the more toxic one here
+
+
+def test_a_difference_within_seed_noise_is_inconclusive(inputs):
+    _, args = inputs
+    design = lt.variant_design(VARIANTS)
+    metrics = pd.concat([fake_metrics(True, seed=i).assign(policy=p) for i, p in enumerate(POLICIES)])
+    fa_rows = metrics["method"].str.startswith("fa_")
+    metrics["f1"] = 0.7  # FA-IRL = IRL + seed noise that averages to zero
+    metrics.loc[fa_rows, "f1"] += metrics.loc[fa_rows, "seed"].map({0: -0.01, 1: 0.02, 2: -0.01})
+    table = lt.classification_table(metrics, design)
+    fa = table[table["role"] == "fa_irl"]
+    assert ((fa["f1_diff_low"] < 0) & (fa["f1_diff_high"] > 0)).all() and (fa["f1_verdict"] == "inconclusive").all()
 
 
 def test_paper_vs_reproduced_script_verdicts(inputs, tmp_path):
     _, args = inputs
     tables = {}
     for name, options in (("classification", ["--metrics"]), ("starc", ["--metrics"]),
-                          ("rerlhf_toxicity", ["--toxicity"])):
+                          ("rerlhf_toxicity", ["--toxicity", "--generations"])):
         tables[name] = tmp_path / f"{name}.csv"
         done = script("lm_tables.py", name, "--params", json.dumps(PARAMS), *with_options(args, *options),
                       "--csv", str(tables[name]), "--markdown", str(tmp_path / f"{name}.md"))
@@ -307,7 +359,8 @@ def test_paper_vs_reproduced_script_verdicts(inputs, tmp_path):
                   str(tables["rerlhf_toxicity"]), "--csv", str(tmp_path / "pvr.csv"), "--markdown", str(out))
     assert done.returncode == 0, done.stderr[-2000:]
     text = out.read_text()
-    assert text.count("holds in 4 of 4 comparisons") == 4 and "0.802" in text
+    assert text.count("converged: holds 4, contradicted 0, inconclusive 0 (of 4)") == 3
+    assert text.count("equal_budget: holds 4, contradicted 0, inconclusive 0 (of 4)") == 4 and "0.802" in text
 
 
 def test_claims_file_errors_name_the_file(tmp_path):

@@ -140,7 +140,7 @@ def _slurm_jobs(cluster) -> dict[int, str]:
 
 
 def _squeue(cluster) -> dict[int, str]:
-    """SLURM job id -> state, as squeue reports it (finished jobs stay listed for MinJobAge=600 s)."""
+    """SLURM job id -> state, as squeue reports it (finished jobs stay listed for MinJobAge=1800 s)."""
     out = subprocess.run(["squeue", "--states=all", "-h", "-o", "%i %T"], env=cluster["env"],
                          capture_output=True, text=True, check=True).stdout
     return {int(i): s for i, s in (line.split() for line in out.splitlines())}

@@ -44,11 +44,17 @@ def test_all_builds_every_target_with_finite_numbers(workdir):
     done = run(workdir, "all")
     assert done.returncode == 0, done.stderr[-3000:]
     table = pd.read_csv(workdir / "results/synthetic/benchmark.csv")
-    config = yaml.safe_load((workdir / "tests/config/tiny.yaml").read_text())
-    assert list(table["variant"]) == [v["name"] for v in config["synthetic"]["variants"]]
-    numbers = table.select_dtypes("number").drop(columns=[c for c in table if c.endswith("_reduction_vs_base")])
+    synthetic = yaml.safe_load((workdir / "tests/config/tiny.yaml").read_text())["synthetic"]
+    for (generator, regime), group in table.groupby(["generator", "regime"], sort=False):
+        assert list(group["variant"]) == [v["name"] for v in synthetic["variants"]], (generator, regime)
+    assert set(table["generator"]) == {g["name"] for g in synthetic["generators"]}
+    assert set(table["regime"]) == set(synthetic["regimes"])
+    numbers = table.drop(columns=[c for c in table if "_diff" in c or c.endswith("_n_paired")]).select_dtypes("number")
     assert np.isfinite(numbers.to_numpy()).all()
     assert (table["n_seeds"] == 2).all()
+    fa = table[table["method"].str.startswith("fa_")]  # each FA variant paired with its standard IRL, with a verdict
+    assert fa["starc_iid_verdict"].isin(["holds", "contradicted", "inconclusive"]).all()
+    assert np.isfinite(fa[["starc_iid_diff", "starc_iid_diff_low", "starc_iid_diff_high"]].to_numpy()).all()
     assert "±" in (workdir / "results/synthetic/benchmark.md").read_text()
     for figure in ("synthetic_benchmark.pdf", "synthetic_benchmark.png"):
         assert (workdir / "paper_figures" / figure).stat().st_size > 10_000
@@ -62,7 +68,10 @@ def test_language_model_chain_outputs(workdir):
     assert len(judges) == 2 and judges["test_auc"].between(0.5, 1).all()
     policy = config["policies"][0]["name"]
     irl = pd.read_csv(workdir / f"results/lm/{policy}/irl_metrics_per_seed.csv")
-    assert list(irl["variant"]) == [v["name"] for v in config["irl"]["variants"]]
+    assert list(dict.fromkeys(irl["variant"])) == [v["name"] for v in config["irl"]["variants"]]
+    assert len(irl) == len(config["irl"]["variants"]) * len(config["irl"]["regimes"]) * len(config["irl"]["seeds"])
+    assert set(irl["regime"]) == set(config["irl"]["regimes"])
+    assert irl["gradient_evaluations"].gt(0).all() and irl["converged"].dtype == bool
     assert np.isfinite(irl[["pair_accuracy", "auc", "f1", "starc", "pearson"]].to_numpy()).all()
     toxicity = pd.read_csv(workdir / f"results/lm/{policy}/toxicity.csv")
     assert set(toxicity["reward"]) == {"base", "ground_truth", *config["rerlhf"]}
@@ -95,7 +104,10 @@ def test_every_report_table_and_figure_has_rows_and_finite_numbers(workdir):
         assert (tables[name]["n_seeds"] == len(config["irl"]["seeds"])).all(), name
     toxicity = tables["rerlhf_toxicity"]
     assert {"base", "ground_truth"} <= set(toxicity["reward"])
-    assert np.isfinite(toxicity.select_dtypes("number").to_numpy()).all()
+    numbers = toxicity.drop(columns=[c for c in toxicity if c.startswith("toxic_share_")]).select_dtypes("number")
+    assert np.isfinite(numbers.to_numpy()).all()
+    fa = toxicity[toxicity["role"] == "fa_irl"]  # FA-IRL − IRL over the same prompts, with a verdict
+    assert len(fa) > 0 and fa["toxic_share_verdict"].isin(["holds", "contradicted", "inconclusive"]).all()
     comparison = (workdir / "results/paper_vs_reproduced.md").read_text()
     assert "0.802" in comparison and "0.922" in comparison  # the paper's F1 and AUC beside ours
     figures = ["synthetic_benchmark", "lm_classification", "lm_starc", "lm_rerlhf_training", "lm_lambda_sweep",
@@ -216,7 +228,7 @@ def test_lint_reports_nothing(workdir):
 def test_invalid_config_fails_before_any_job_naming_the_key(workdir):
     bad = workdir / "tests/config/bad.yaml"
     config = yaml.safe_load((workdir / "tests/config/tiny.yaml").read_text())
-    config["synthetic"]["generator"]["hard_fraktion"] = 0.3
+    config["synthetic"]["generators"][0]["hard_fraktion"] = 0.3
     bad.write_text(yaml.safe_dump(config))
     done = run(workdir, "all", "--dry-run", configfile=bad)
     assert done.returncode != 0

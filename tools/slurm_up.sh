@@ -10,7 +10,7 @@
 # missing. State, spool, pid and log files live under $FAIRL_SLURM_DIR (default /tmp/fairl-slurm).
 # The node advertises one fake GPU (gres.conf: File=/dev/null): the profile's `--gpus=1` requests
 # are scheduled as on a real cluster (one GPU job at a time), while the jobs themselves run on the CPU.
-# No accounting daemon: `sacct` does not work here, so clients poll with `squeue`; MinJobAge=600
+# No accounting daemon: `sacct` does not work here, so clients poll with `squeue`; MinJobAge=1800
 # keeps finished jobs visible to `squeue` long enough (see tests/slurm/config.yaml).
 set -euo pipefail
 
@@ -94,7 +94,7 @@ TaskPlugin=task/none
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
 ReturnToService=2
-MinJobAge=600
+MinJobAge=1800
 SlurmdParameters=config_overrides
 StateSaveLocation=$dir/state
 SlurmdSpoolDir=$dir/spool

@@ -1,51 +1,35 @@
-"""The synthetic known-reward benchmark: every IRL variant × seed on data with a known r*.
+"""The synthetic known-reward benchmark: every generator × optimisation regime × IRL variant × seed.
 
-One row per (variant, seed) with STARC to r* and classification on held-out pairs,
-plus one row per (variant, seed, round) of the FA-IRL curriculum.
+One row per (generator, regime, variant, seed) with STARC to r*, classification on held-out
+pairs and how the optimisation ended, plus one row per FA-IRL curriculum round. Seeds run in
+`workers` processes of one thread each; every fit is seeded on its own, so the numbers do not
+depend on the number of workers.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
-from typing import Any
+from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import pandas as pd
+import torch
 from tqdm.auto import tqdm
 
-from fairl.irl import fit_reward
 from fairl.evaluation import reward_metrics
 from fairl.metrics import starc_distance
-from fairl.synthetic import SyntheticConfig, make_synthetic_preferences, train_test_split
+from fairl.splits import train_test_split
+from fairl.synthetic import SyntheticConfig, make_synthetic_preferences
+from fairl.variants import Variant, convergence_columns, fit_variant
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Variant:
-    name: str
-    """Label in tables and figures."""
-    method: str
-    """One of fairl.irl.METHODS."""
-    hyperparameters: dict[str, Any] = field(default_factory=dict)
-    """Overrides of fairl.irl.Hyperparameters; failure_mode='supervised' takes the generator's hard-pair flags."""
-
-
-def run_benchmark(
-    generator: SyntheticConfig,
-    variants: list[Variant],
-    seeds: list[int],
-    test_fraction: float = 0.2,
-    n_iid_outputs: int = 5000,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(metrics per variant and seed, FA-IRL curriculum per round)."""
-    names = [v.name for v in variants]
-    if len(set(names)) != len(names):
-        raise ValueError(f"variant names must be unique, got {names}")
+def _one_seed(task):
+    generators, regimes, variants, seed, test_fraction, n_iid_outputs = task
+    torch.set_num_threads(1)
     metrics, rounds = [], []
-    progress = tqdm(total=len(seeds) * len(variants), desc="synthetic benchmark", unit="fit")
-    for seed in seeds:
+    for gen_name, generator in generators.items():
         data = make_synthetic_preferences(generator, seed)
         train_index, test_index = train_test_split(generator.n_pairs, test_fraction, seed)
         train, test = data.subset(train_index), data.subset(test_index)
@@ -53,25 +37,62 @@ def run_benchmark(
         # fresh outputs from the same output distribution: every reward direction counts
         iid = np.random.default_rng([seed, 1]).standard_normal((n_iid_outputs, generator.dim))
         iid *= np.sqrt(1 + generator.prompt_scale**2)
-        for variant in variants:
-            hp = dict(variant.hyperparameters)
-            if hp.get("failure_mode") == "supervised":
-                hp["failure_labels"] = train.is_hard
-            reward = fit_reward(train.h_pos, train.h_neg, variant.method, seed=seed, **hp)
-            row = {"variant": variant.name, "method": variant.method, "seed": seed}
-            metrics_row = reward_metrics(reward.score(test.h_pos), reward.score(test.h_neg),
-                                         test.r_pos, test.r_neg, prompt_ids)
-            row["starc_pairs"] = metrics_row.pop("starc")
-            row["starc_iid"] = starc_distance(reward.score(iid), iid @ data.theta_star)
-            row.update(metrics_row)
-            if variant.method.startswith("fa_"):
-                history = reward.history.assign(variant=variant.name, seed=seed)
-                rounds.append(history)
-                row["final_failures"] = int(history["n_failures"].iloc[-1])
-            metrics.append(row)
-            progress.update()
-            log.info("%s seed=%d starc_pairs=%.4f starc_iid=%.4f pair_acc=%.4f",
-                     variant.name, seed, row["starc_pairs"], row["starc_iid"], row["pair_accuracy"])
+        for regime in regimes:
+            for variant in variants:
+                reward = fit_variant(variant, train.h_pos, train.h_neg, seed, regime, failure_labels=train.is_hard)
+                row = {"generator": gen_name, "regime": regime, "variant": variant.name, "method": variant.method,
+                       "seed": seed, "n_train": len(train_index), "hard_share_train": float(train.is_hard.mean()),
+                       "hard_share_test": float(test.is_hard.mean())}
+                metrics_row = reward_metrics(reward.score(test.h_pos), reward.score(test.h_neg),
+                                             test.r_pos, test.r_neg, prompt_ids)
+                row["starc_pairs"] = metrics_row.pop("starc")
+                row["starc_iid"] = starc_distance(reward.score(iid), iid @ data.theta_star)
+                row.update(metrics_row)
+                row.update(convergence_columns(reward))
+                if variant.method.startswith("fa_"):
+                    history = reward.history.assign(generator=gen_name, regime=regime, variant=variant.name, seed=seed)
+                    rounds.append(history)
+                    row["final_failures"] = int(history["n_failures"].iloc[-1])
+                metrics.append(row)
+    return metrics, rounds
+
+
+def run_benchmark(
+    generators: dict[str, SyntheticConfig],
+    variants: list[Variant],
+    seeds: list[int],
+    regimes: list[str],
+    test_fraction: float = 0.2,
+    n_iid_outputs: int = 5000,
+    workers: int = 1,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(metrics per generator, regime, variant and seed; FA-IRL curriculum per round)."""
+    names = [v.name for v in variants]
+    if len(set(names)) != len(names):
+        raise ValueError(f"variant names must be unique, got {names}")
+    if not generators or not regimes:
+        raise ValueError("the synthetic benchmark needs at least one generator and one regime")
+    tasks = [(generators, regimes, variants, seed, test_fraction, n_iid_outputs) for seed in seeds]
+    metrics, rounds = [], []
+    progress = tqdm(total=len(seeds), desc="synthetic benchmark", unit="seed")
+    if workers > 1:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            results = list(_track(pool.map(_one_seed, tasks), progress))
+    else:
+        results = list(_track(map(_one_seed, tasks), progress))
     progress.close()
+    for seed_metrics, seed_rounds in results:  # in seed order, whatever finished first
+        metrics += seed_metrics
+        rounds += seed_rounds
+    for row in metrics:
+        log.info("%s %s %s seed=%d starc_iid=%.4f starc_pairs=%.4f pair_acc=%.4f converged=%s", row["generator"],
+                 row["regime"], row["variant"], row["seed"], row["starc_iid"], row["starc_pairs"], row["pair_accuracy"],
+                 row["converged"])
     per_round = pd.concat(rounds, ignore_index=True) if rounds else pd.DataFrame()
     return pd.DataFrame(metrics), per_round
+
+
+def _track(results, progress):
+    for result in results:
+        progress.update()
+        yield result

@@ -18,24 +18,18 @@ No metric changes: all are invariant to positive affine maps.
 from __future__ import annotations
 
 import logging
-import re
 
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from fairl.benchmark import Variant
+from fairl.variants import Variant, convergence_columns, fit_variant
 from fairl.evaluation import reward_metrics
-from fairl.irl import LinearReward, fit_reward
-from fairl.synthetic import train_test_split
+from fairl.irl import LinearReward
+from fairl.splits import train_test_split
 from fairl.toxicity_eval import TOXIC_THRESHOLD
 
 log = logging.getLogger(__name__)
-
-
-def slug(name: str) -> str:
-    """A file-name-safe form of a variant name."""
-    return re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_")
 
 
 def informative(pairs: pd.DataFrame) -> np.ndarray:
@@ -61,8 +55,8 @@ def calibrated(reward: LinearReward, h: np.ndarray, r_star: np.ndarray) -> Linea
 
 
 def extract_rewards(pairs: pd.DataFrame, h_pos: np.ndarray, h_neg: np.ndarray, variants: list[Variant],
-                    seeds: list[int], test_fraction: float):
-    """(metrics per variant and seed, curriculum per round, {(variant, seed): fitted reward})."""
+                    seeds: list[int], test_fraction: float, regimes: list[str]):
+    """(metrics per variant, regime and seed; curriculum per round; {(variant, regime, seed): fitted reward})."""
     if len(pairs) != len(h_pos) or h_pos.shape != h_neg.shape:
         raise ValueError(f"{len(pairs)} pairs but features of shape {h_pos.shape} and {h_neg.shape}: "
                          "rebuild the features from this pairs file")
@@ -71,32 +65,32 @@ def extract_rewards(pairs: pd.DataFrame, h_pos: np.ndarray, h_neg: np.ndarray, v
     log.info("%d of %d pairs are ties (identical completions) and are left out of training and testing",
              n_ties, len(pairs))
     metrics, rounds, rewards = [], [], {}
-    progress = tqdm(total=len(seeds) * len(variants), desc="reward extraction", unit="fit")
+    progress = tqdm(total=len(seeds) * len(variants) * len(regimes), desc="reward extraction", unit="fit")
     for seed in seeds:
         train, test = pair_split(pairs, test_fraction, seed)
         held_out = pairs.iloc[test]
-        for variant in variants:
-            hp = dict(variant.hyperparameters)
-            if hp.get("failure_mode") == "supervised":
-                hp["failure_labels"] = supervised[train]
-            reward: LinearReward = fit_reward(h_pos[train], h_neg[train], variant.method, seed=seed, **hp)
-            row = {"variant": variant.name, "method": variant.method, "seed": seed, "n_train": len(train),
-                   "n_test": len(test), "n_ties_dropped": n_ties}
-            row.update(reward_metrics(
-                reward.score(h_pos[test]), reward.score(h_neg[test]),
-                held_out["reward_aligned"].to_numpy(), held_out["reward_base"].to_numpy(),
-                held_out["prompt_id"].to_numpy(),
-                held_out["toxicity_aligned"].to_numpy() >= TOXIC_THRESHOLD,
-                held_out["toxicity_base"].to_numpy() >= TOXIC_THRESHOLD,
-            ))
-            metrics.append(row)
-            if variant.method.startswith("fa_"):
-                rounds.append(reward.history.assign(variant=variant.name, seed=seed))
-            rewards[(variant.name, seed)] = calibrated(
-                reward, np.concatenate([h_pos[train], h_neg[train]]),
-                np.concatenate([pairs["reward_aligned"].to_numpy()[train], pairs["reward_base"].to_numpy()[train]]))
-            progress.update()
-            log.info("%s seed=%d starc=%.4f pair_acc=%.4f auc=%.4f", variant.name, seed, row["starc"],
-                     row["pair_accuracy"], row["auc"])
+        for regime in regimes:
+            for variant in variants:
+                reward = fit_variant(variant, h_pos[train], h_neg[train], seed, regime, supervised[train])
+                row = {"variant": variant.name, "method": variant.method, "regime": regime, "seed": seed,
+                       "n_train": len(train), "n_test": len(test), "n_ties_dropped": n_ties}
+                row.update(reward_metrics(
+                    reward.score(h_pos[test]), reward.score(h_neg[test]),
+                    held_out["reward_aligned"].to_numpy(), held_out["reward_base"].to_numpy(),
+                    held_out["prompt_id"].to_numpy(),
+                    held_out["toxicity_aligned"].to_numpy() >= TOXIC_THRESHOLD,
+                    held_out["toxicity_base"].to_numpy() >= TOXIC_THRESHOLD,
+                ))
+                row.update(convergence_columns(reward))
+                metrics.append(row)
+                if variant.method.startswith("fa_"):
+                    rounds.append(reward.history.assign(variant=variant.name, regime=regime, seed=seed))
+                rewards[(variant.name, regime, seed)] = calibrated(
+                    reward, np.concatenate([h_pos[train], h_neg[train]]),
+                    np.concatenate([pairs["reward_aligned"].to_numpy()[train],
+                                    pairs["reward_base"].to_numpy()[train]]))
+                progress.update()
+                log.info("%s %s seed=%d starc=%.4f pair_acc=%.4f auc=%.4f converged=%s", variant.name, regime, seed,
+                         row["starc"], row["pair_accuracy"], row["auc"], row["converged"])
     progress.close()
     return pd.DataFrame(metrics), pd.concat(rounds, ignore_index=True) if rounds else pd.DataFrame(), rewards

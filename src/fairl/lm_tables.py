@@ -14,12 +14,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fairl.extraction import informative, pair_split, slug
+from fairl.extraction import informative, pair_split
+from fairl.variants import slug
 from fairl.irl import LinearReward
 from fairl.irl.hyperparameters import Hyperparameters
-from fairl.tables import add_starc_reduction, summarise
+from fairl.metrics import verdict
+from fairl.tables import add_starc_reduction, paired_differences, summarise
+from fairl.toxicity_eval import bootstrap_difference, toxic_column
 
-PER_SEED_COLUMNS = ["variant", "method", "seed", "pair_accuracy", "accuracy", "f1", "auc", "starc"]
+PER_SEED_COLUMNS = ["variant", "method", "regime", "seed", "pair_accuracy", "accuracy", "f1", "auc", "starc",
+                    "converged"]
 TOXICITY_COLUMNS = ["reward", "judge", "toxic_share", "ci_low", "ci_high", "diff_vs_reference", "diff_ci_low",
                     "diff_ci_high", "mean_r_star", "n_prompts", "kl_to_base"]
 PAIRS_COLUMNS = ["prompt_id", "prompt", "completion_aligned", "completion_base", "reward_aligned", "reward_base",
@@ -27,7 +31,8 @@ PAIRS_COLUMNS = ["prompt_id", "prompt", "completion_aligned", "completion_base",
 CLASSIFICATION_METRICS = ["accuracy", "f1", "auc"]
 STARC_METRICS = ["starc"]
 ABLATION_METRICS = ["pair_accuracy", "f1", "auc", "starc"]
-ABLATION_KEYS = ("lambda_init", "fixed_lambda", "failure_path", "curriculum", "failure_mode")
+ABLATION_KEYS = ("lambda_init", "fixed_lambda", "failure_path", "curriculum", "failure_mode", "failure_reduction",
+                 "failure_trains")
 """The FA-IRL hyperparameters the paper's ablations switch (§5); any other override is a setting, not an ablation."""
 DEFAULTS = Hyperparameters()
 
@@ -81,7 +86,8 @@ def variant_design(variants: list[dict[str, Any]]) -> pd.DataFrame:
             "lambda_init": float(switches["lambda_init"]),
             "lambda_schedule": "fixed" if switches["fixed_lambda"] else "decayed",
             "failure_path": bool(switches["failure_path"]), "curriculum": bool(switches["curriculum"]),
-            "failure_mode": switches["failure_mode"],
+            "failure_mode": switches["failure_mode"], "failure_reduction": switches["failure_reduction"],
+            "failure_trains": switches["failure_trains"],
         })
     design = pd.DataFrame(rows)
     if design.empty:
@@ -105,6 +111,10 @@ def ablation_label(switches: dict[str, Any]) -> str:
         parts.append("no curriculum")
     if switches["failure_mode"] != DEFAULTS.failure_mode:
         parts.append(f"{switches['failure_mode']} failures")
+    if switches["failure_reduction"] != DEFAULTS.failure_reduction:
+        parts.append("L_fail = Σ over S_t / n" if switches["failure_reduction"] == "sum" else "L_fail = mean over S_t")
+    if switches["failure_trains"] != DEFAULTS.failure_trains:
+        parts.append("L_fail trains R_F only" if switches["failure_trains"] == "failure_path" else "L_fail trains both")
     return ", ".join(parts) or "full FA-IRL"
 
 
@@ -117,65 +127,116 @@ def with_design(per_seed: pd.DataFrame, design: pd.DataFrame) -> pd.DataFrame:
     merged = per_seed.drop(columns=["method"]).merge(design, on="variant", how="left")
     merged["_policy"] = merged["policy"].map({p: i for i, p in enumerate(dict.fromkeys(per_seed["policy"]))})
     merged["_variant"] = merged["variant"].map({v: i for i, v in enumerate(design["variant"])})
-    return merged.sort_values(["_policy", "_variant", "seed"]).drop(columns=["_policy", "_variant"])
+    merged["_regime"] = merged["regime"].map({r: i for i, r in enumerate(dict.fromkeys(per_seed["regime"]))})
+    order = ["_policy", "_regime", "_variant", "seed"]
+    return merged.sort_values(order).drop(columns=order[:3])
+
+
+KEYS = ["policy", "regime", "variant"]
 
 
 def _summary(per_seed: pd.DataFrame, metrics: list[str], columns: list[str]) -> pd.DataFrame:
-    table = summarise(per_seed, ["policy", "variant"], metrics)
-    info = per_seed.drop_duplicates(["policy", "variant"]).set_index(["policy", "variant"])[columns]
-    table = table.merge(info, left_on=["policy", "variant"], right_index=True, how="left")
-    return table[["policy", "variant", *columns, *[c for c in table.columns if c not in {"policy", "variant", *columns}]]]
+    table = summarise(per_seed, KEYS, [*metrics, "converged"])
+    info = per_seed.drop_duplicates(KEYS).set_index(KEYS)[columns]
+    table = table.merge(info, left_on=KEYS, right_index=True, how="left")
+    return table[[*KEYS, *columns, *[c for c in table.columns if c not in {*KEYS, *columns}]]]
+
+
+def with_paired_differences(table: pd.DataFrame, per_seed: pd.DataFrame, design: pd.DataFrame,
+                            metrics: dict[str, str]) -> pd.DataFrame:
+    """`table` with, per FA variant, the paired difference to its standard IRL over seeds, its 95%
+    interval and verdict for each metric (`metrics`: name → 'higher' or 'lower' is better)."""
+    base_of = {v: b for v, b in zip(design["variant"], design["base_variant"]) if b}
+    for metric, better in metrics.items():
+        table = table.merge(paired_differences(per_seed, ["policy", "regime"], base_of, metric, better),
+                            on=KEYS, how="left")
+    return table
 
 
 def classification_table(per_seed: pd.DataFrame, design: pd.DataFrame) -> pd.DataFrame:
-    """Held-out preference classification (accuracy, F1, ROC-AUC) of the standard and full FA-IRL variants."""
+    """Held-out preference classification (accuracy, F1, ROC-AUC) of the standard and full FA-IRL variants,
+    per regime, with FA-IRL minus IRL paired over seeds."""
     data = with_design(per_seed, design)
-    return _summary(data[data["role"] != "ablation"], CLASSIFICATION_METRICS, ["method", "objective", "role"])
+    data = data[data["role"] != "ablation"]
+    table = _summary(data, CLASSIFICATION_METRICS, ["method", "objective", "role"])
+    return with_paired_differences(table, data, design, {"f1": "higher", "auc": "higher"})
 
 
 def starc_table(per_seed: pd.DataFrame, design: pd.DataFrame) -> pd.DataFrame:
-    """STARC distance to r* of every variant, and 1 - STARC(FA variant) / STARC(its standard objective)."""
+    """STARC distance to r* of every variant, 1 - STARC(FA variant) / STARC(its standard objective), and
+    the paired difference over seeds with its interval and verdict."""
     data = with_design(per_seed, design)
     table = _summary(data, STARC_METRICS, ["method", "objective", "role", "ablation"])
     method_of = dict(zip(design["variant"], design["method"]))
     base_of = {v: b for v, b in zip(design["variant"], design["base_variant"]) if b}
-    parts = [add_starc_reduction(group, method_of, "starc", base_of) for _, group in table.groupby("policy", sort=False)]
-    return pd.concat(parts, ignore_index=True)
+    parts = [add_starc_reduction(group, method_of, "starc", base_of)
+             for _, group in table.groupby(["policy", "regime"], sort=False)]
+    return with_paired_differences(pd.concat(parts, ignore_index=True), data, design, {"starc": "lower"})
 
 
 def ablation_table(per_seed: pd.DataFrame, design: pd.DataFrame) -> pd.DataFrame:
     """Every FA-IRL variant (full and ablated) beside its standard objective, by objective."""
     data = with_design(per_seed, design)
-    switch_columns = ["lambda_init", "lambda_schedule", "failure_path", "curriculum", "failure_mode"]
+    switch_columns = ["lambda_init", "lambda_schedule", "failure_path", "curriculum", "failure_mode",
+                      "failure_reduction", "failure_trains"]
     table = _summary(data, ABLATION_METRICS, ["objective", "ablation", "role", *switch_columns])
     # The FA-IRL switches mean nothing for a standard-IRL row: leave its cells empty.
     table[switch_columns] = table[switch_columns].astype(object)
     table.loc[table["role"] == "irl", switch_columns] = None
     table["_policy"] = table["policy"].map({p: i for i, p in enumerate(dict.fromkeys(table["policy"]))})
+    table["_regime"] = table["regime"].map({r: i for i, r in enumerate(dict.fromkeys(table["regime"]))})
     table["_objective"] = table["objective"].map({o: i for i, o in enumerate(dict.fromkeys(design["objective"]))})
-    table = table.sort_values(["_policy", "_objective"], kind="stable")
-    return table.drop(columns=["_policy", "_objective"]).reset_index(drop=True)
+    table = table.sort_values(["_policy", "_regime", "_objective"], kind="stable")
+    table = table.drop(columns=["_policy", "_regime", "_objective"]).reset_index(drop=True)
+    return with_paired_differences(table, data, design, {"starc": "lower"})
 
 
-def rerlhf_toxicity_table(toxicity: pd.DataFrame, design: pd.DataFrame) -> pd.DataFrame:
-    """Toxicity of the base policy and of each policy re-RLHF'd on a reward, under every judge."""
+def rerlhf_toxicity_table(toxicity: pd.DataFrame, design: pd.DataFrame, generations: dict[str, pd.DataFrame],
+                          regime: str, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
+    """Toxicity of the base policy and of each policy re-RLHF'd on a reward (extracted in `regime`), under
+    every judge; FA-IRL rows also carry the paired difference to standard IRL over prompts."""
     by_slug = {slug(v): row for v, row in design.set_index("variant", drop=False).iterrows()}
     labels = {"base": ("base", "base policy", "", ""), "ground_truth": ("ground_truth", "ground-truth reward r*", "", "")}
-    rows = []
+    rows, regimes = [], []
     for reward in toxicity["reward"]:
         if reward in labels:
             rows.append(labels[reward])
+            regimes.append("")
         elif reward in by_slug:
             row = by_slug[reward]
             name = {"irl": "IRL", "fa_irl": "FA-IRL"}.get(row["role"], f"FA-IRL ({row['ablation']})")
             rows.append((row["role"], f"{name}: {row['variant']}", row["variant"], row["objective"]))
+            regimes.append(regime)
         else:
             raise ValueError(f"toxicity table has reward {reward!r}, neither base, ground_truth nor an IRL variant "
                              "of the config: it is from another configuration; rebuild it")
     role, label, variant, objective = zip(*rows)
-    table = toxicity.assign(role=role, label=label, variant=variant, objective=objective)
-    front = ["policy", "reward", "label", "role", "variant", "objective", "judge"]
-    return table[[*front, *[c for c in TOXICITY_COLUMNS if c not in front]]].reset_index(drop=True)
+    table = toxicity.assign(role=role, label=label, variant=variant, objective=objective, regime=regimes)
+    front = ["policy", "reward", "label", "role", "variant", "regime", "objective", "judge"]
+    table = table[[*front, *[c for c in TOXICITY_COLUMNS if c not in front]]].reset_index(drop=True)
+    return table.join(_versus_standard_irl(table, design, generations, n_boot, seed))
+
+
+def _versus_standard_irl(table: pd.DataFrame, design: pd.DataFrame, generations: dict[str, pd.DataFrame],
+                         n_boot: int, seed: int) -> pd.DataFrame:
+    """Per FA-IRL row: toxic share minus that of the standard IRL of its objective re-RLHF'd alongside,
+    paired over the same prompts (bootstrap 95% interval), and the verdict on 'FA-IRL is less toxic'."""
+    base_of = dict(zip(design["variant"], design["base_variant"]))
+    columns = [f"toxic_share_{c}" for c in ("diff", "diff_low", "diff_high", "n_paired", "verdict")]
+    out = pd.DataFrame(index=table.index, columns=columns, dtype=object)
+    for i, row in table.iterrows():
+        base = base_of.get(row["variant"]) if row["role"] in ("fa_irl", "ablation") else None
+        if not isinstance(base, str) or slug(base) not in set(table.loc[table["policy"] == row["policy"], "reward"]):
+            continue
+        frame = generations[row["policy"]]
+        column = toxic_column(row["judge"])
+        if column not in frame:
+            raise ValueError(f"the generations of {row['policy']} have no column {column!r}: rebuild the toxicity stage")
+        flags = {r: g.set_index("prompt_id")[column] for r, g in frame.groupby("reward")}
+        fa, irl = flags[row["reward"]], flags[slug(base)].reindex(flags[row["reward"]].index)
+        diff, low, high = bootstrap_difference(fa.to_numpy(bool), irl.to_numpy(bool), n_boot, seed)
+        out.loc[i] = [diff, low, high, len(fa), verdict(low, high, "lower")]
+    return out
 
 
 def failure_pairs(pairs: pd.DataFrame, h_pos: np.ndarray, h_neg: np.ndarray, rewards: dict[str, LinearReward],
@@ -240,6 +301,10 @@ def toxicity_markdown(table: pd.DataFrame) -> str:
                                    zip(table["diff_vs_reference"], table["diff_ci_low"], table["diff_ci_high"])],
         "mean r*": [f"{v:.3f}" for v in table["mean_r_star"]],
         "KL to base": [f"{v:.3f}" if np.isfinite(v) else "" for v in table["kl_to_base"].astype(float)],
+        "FA-IRL − IRL, pp [95% CI]": [pct(*v, sign="+") if pd.notna(v[0]) else "" for v in
+                                      zip(table["toxic_share_diff"], table["toxic_share_diff_low"],
+                                          table["toxic_share_diff_high"])],
+        "verdict": table["toxic_share_verdict"].fillna(""),
         "prompts": table["n_prompts"],
     })
     return shown.to_markdown(index=False)

@@ -1,10 +1,11 @@
-"""Paper vs reproduced: every number the paper reports (SPEC §4) beside this run's, and its claims.
+"""Paper vs reproduced: every number the paper reports beside this run's, and a verdict on each claim.
 
 The paper's numbers are data (paper_figures/paper_claims.yaml), read by `load_claims`. A
-qualitative claim "FA-IRL beats IRL on m" is checked once per policy, objective (max-margin,
-max-entropy) and judge, by comparing the FA-IRL variant with the standard-IRL variant of the
-same objective; it holds when the mean difference has the claimed sign. Its sd over seeds,
-√(sd_FA² + sd_IRL²), says whether the sign is beyond seed noise (re-RLHF is one run: no sd).
+qualitative claim "FA-IRL beats IRL on m" is checked once per policy, optimisation regime,
+objective (max-margin, max-entropy) and judge, on the paired difference FA-IRL − IRL that the
+reproduced tables carry (`<m>_diff`, its 95% interval and verdict: over seeds for F1, AUC and
+STARC; over prompts, by a paired bootstrap, for one re-RLHF run per reward). The verdict word
+comes from the interval (fairl.metrics.paired): holds, contradicted or inconclusive.
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from fairl.metrics import VERDICTS
+
 NUMBER_KEYS = {"quantity", "source", "metric", "role", "value"}
 CLAIM_KEYS = {"claim", "metric", "better"}
-COLUMNS = ["kind", "quantity", "source", "policy", "objective", "variant", "judge", "paper", "reproduced",
-           "reproduced_sd", "difference", "holds", "note"]
+COLUMNS = ["kind", "quantity", "source", "policy", "regime", "objective", "variant", "judge", "paper", "reproduced",
+           "reproduced_sd", "ci_low", "ci_high", "n_paired", "difference", "verdict", "note"]
 
 
 def load_claims(path: str | Path) -> dict:
@@ -38,21 +41,33 @@ def load_claims(path: str | Path) -> dict:
     return data
 
 
+DIFF_COLUMNS = ("diff", "diff_low", "diff_high", "n_paired", "verdict")
+
+
 def measurements(classification: pd.DataFrame, starc: pd.DataFrame, toxicity: pd.DataFrame) -> pd.DataFrame:
-    """Reproduced values in long form: policy, metric, role, objective, variant, judge, value, sd."""
+    """Reproduced values in long form: policy, regime, metric, role, objective, variant, judge, value, sd,
+    and for FA-IRL rows the paired difference to IRL (diff, diff_low, diff_high, n_paired, verdict)."""
     frames = []
+    where = ["policy", "regime", "role", "objective", "variant"]
+
+    def with_diff(frame, table, metric):
+        for column in DIFF_COLUMNS:
+            name = f"{metric}_{column}"
+            frame[column] = table[name].to_numpy() if name in table else np.nan
+        return frame
+
     for table, metrics in ((classification, ["accuracy", "f1", "auc"]), (starc, ["starc"])):
         main = table[table["role"].isin(["irl", "fa_irl"])]
         for metric in metrics:
-            frames.append(main[["policy", "role", "objective", "variant"]].assign(
-                metric=metric, judge="", value=main[f"{metric}_mean"], sd=main[f"{metric}_sd"]))
+            frames.append(with_diff(main[where].assign(metric=metric, judge="", value=main[f"{metric}_mean"],
+                                                       sd=main[f"{metric}_sd"]), main, metric))
     fa = starc[starc["role"] == "fa_irl"]
-    frames.append(fa[["policy", "role", "objective", "variant"]].assign(
-        metric="starc_reduction", judge="", value=fa["starc_reduction_vs_base"], sd=np.nan))
-    frames.append(toxicity[["policy", "role", "objective", "variant", "judge"]].assign(
-        metric="toxic_share", value=toxicity["toxic_share"], sd=np.nan))
+    frames.append(fa[where].assign(metric="starc_reduction", judge="", value=fa["starc_reduction_vs_base"], sd=np.nan))
+    toxicity = toxicity.assign(regime=toxicity.get("regime", ""))
+    frames.append(with_diff(toxicity[[*where, "judge"]].assign(metric="toxic_share", value=toxicity["toxic_share"],
+                                                               sd=np.nan), toxicity, "toxic_share"))
     measured = pd.concat(frames, ignore_index=True)
-    return measured.fillna({"objective": "", "variant": "", "judge": ""})
+    return measured.fillna({"regime": "", "objective": "", "variant": "", "judge": ""})
 
 
 def compare_numbers(numbers: list[dict], measured: pd.DataFrame) -> pd.DataFrame:
@@ -68,11 +83,12 @@ def compare_numbers(numbers: list[dict], measured: pd.DataFrame) -> pd.DataFrame
         elif wanted is not None:
             note = f"paper measured on {wanted}, not run here; reproduced on the policies of this config"
         base = {"kind": "number", "quantity": number["quantity"], "source": number["source"],
-                "paper": float(number["value"]), "holds": None}
+                "paper": float(number["value"])}
         if match.empty:
             rows.append({**base, "note": f"not reproduced: no {number['role']} result for {number['metric']}"})
         for _, m in match.iterrows():
-            rows.append({**base, "policy": m["policy"], "objective": m["objective"], "variant": m["variant"],
+            rows.append({**base, "policy": m["policy"], "regime": m["regime"], "objective": m["objective"],
+                         "variant": m["variant"],
                          "judge": m["judge"], "reproduced": m["value"], "reproduced_sd": m["sd"],
                          "difference": m["value"] - float(number["value"]), "note": note})
     return pd.DataFrame(rows, columns=COLUMNS)
@@ -85,28 +101,36 @@ def _paper_gap(numbers: list[dict], metric: str) -> float:
 
 
 def check_claims(claims: list[dict], numbers: list[dict], measured: pd.DataFrame) -> pd.DataFrame:
-    """Per claim and (policy, objective, judge): FA-IRL minus IRL, and whether its sign is the claimed one."""
+    """Per claim and (policy, regime, objective, judge): FA-IRL − IRL, its 95% interval and the verdict."""
     rows = []
     for claim in claims:
-        data = measured[(measured["metric"] == claim["metric"]) & measured["role"].isin(["fa_irl", "irl"])]
+        data = measured[(measured["metric"] == claim["metric"]) & (measured["role"] == "fa_irl")]
+        if BETTER.get(claim["metric"]) != claim["better"]:
+            raise ValueError(f"claim {claim['claim']!r}: the reproduced tables read {claim['metric']} as "
+                             f"{BETTER.get(claim['metric'], 'no verdict')!r} is better, the claim says {claim['better']!r}")
         paper = _paper_gap(numbers, claim["metric"])
         base = {"kind": "claim", "quantity": claim["claim"], "source": "paper [S]", "paper": paper}
         if data.empty:
-            rows.append({**base, "note": f"not reproduced: no result for {claim['metric']}"})
-        for (policy, objective, judge), group in data.groupby(["policy", "objective", "judge"], sort=False):
-            fa, irl = group[group["role"] == "fa_irl"], group[group["role"] == "irl"]
-            where = {"policy": policy, "objective": objective, "judge": judge}
-            if fa.empty or irl.empty:
-                missing = "FA-IRL" if fa.empty else "standard IRL"
-                rows.append({**base, **where, "note": f"cannot check: no {missing} result for {objective}"})
+            rows.append({**base, "note": f"not reproduced: no FA-IRL result for {claim['metric']}"})
+        for _, fa in data.iterrows():
+            where = {"policy": fa["policy"], "regime": fa["regime"], "objective": fa["objective"], "judge": fa["judge"],
+                     "variant": f"{fa['variant']} − its standard IRL"}
+            if not np.isfinite(fa["diff"]):
+                rows.append({**base, **where, "verdict": "inconclusive",
+                             "note": f"cannot check: the reproduced table has no paired FA-IRL − IRL difference for "
+                                     f"{fa['objective']} (no standard IRL of that objective, or a table written "
+                                     "before paired differences: rebuild it)"})
                 continue
-            gap = float(fa["value"].iloc[0] - irl["value"].iloc[0])
-            gap_sd = float(np.hypot(fa["sd"].iloc[0], irl["sd"].iloc[0]))  # NaN for single-run measurements
-            holds = bool(gap > 0) if claim["better"] == "higher" else bool(gap < 0)
-            rows.append({**base, **where, "variant": f"{fa['variant'].iloc[0]} − {irl['variant'].iloc[0]}",
-                         "reproduced": gap, "reproduced_sd": gap_sd, "difference": gap - paper, "holds": holds,
-                         "note": f"FA-IRL − IRL; {claim['better']} is better"})
+            unit = "prompts" if claim["metric"] == "toxic_share" else "seeds"
+            rows.append({**base, **where, "reproduced": fa["diff"], "ci_low": fa["diff_low"], "ci_high": fa["diff_high"],
+                         "n_paired": fa["n_paired"], "difference": fa["diff"] - paper if np.isfinite(paper) else np.nan,
+                         "verdict": fa["verdict"],
+                         "note": f"FA-IRL − IRL, paired over {int(fa['n_paired'])} {unit}; {claim['better']} is better"})
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+BETTER = {"f1": "higher", "auc": "higher", "accuracy": "higher", "starc": "lower", "toxic_share": "lower"}
+"""The direction in which the reproduced tables' verdicts are read (fairl.lm_tables)."""
 
 
 def compare(claims_file: dict, classification: pd.DataFrame, starc: pd.DataFrame,
@@ -117,27 +141,37 @@ def compare(claims_file: dict, classification: pd.DataFrame, starc: pd.DataFrame
 
 
 def comparison_markdown(table: pd.DataFrame) -> str:
-    """A verdict per claim, then the claim checks and the numbers as Markdown tables."""
+    """A verdict count per claim and regime, then the claim checks and the numbers as Markdown tables."""
     def fmt(value):
         return "" if value is None or (isinstance(value, float) and not np.isfinite(value)) else f"{value:.3f}"
 
     claims = table[table["kind"] == "claim"]
-    lines = ["## Qualitative claims", ""]
+    lines = ["## Qualitative claims", "",
+             "FA-IRL minus standard IRL of the same objective, with a 95% interval; the verdict is read from "
+             "the interval: holds (excludes 0 in the paper's direction), contradicted (excludes 0 the other way), "
+             "inconclusive (contains 0).", ""]
     for claim, group in claims.groupby("quantity", sort=False):
-        checked = group["holds"].dropna()
-        verdict = (f"holds in {int(checked.sum())} of {len(checked)} comparisons" if len(checked)
-                   else "cannot be checked with this configuration")
-        lines.append(f"- **{claim}**: {verdict}.")
+        checked = group.dropna(subset=["verdict"])
+        if checked.empty:
+            lines.append(f"- **{claim}**: cannot be checked with this configuration.")
+            continue
+        parts = []
+        for regime, by_regime in checked.groupby("regime", sort=False):
+            counts = by_regime["verdict"].value_counts()
+            tally = ", ".join(f"{verdict} {int(counts.get(verdict, 0))}" for verdict in VERDICTS)
+            parts.append(f"{regime or 'one run'}: {tally} (of {len(by_regime)})")
+        lines.append(f"- **{claim}**: " + "; ".join(parts) + ".")
     shown = table.assign(
         paper=table["paper"].map(fmt), reproduced=table["reproduced"].map(fmt),
         reproduced_sd=table["reproduced_sd"].map(fmt), difference=table["difference"].map(fmt),
-        holds=table["holds"].map(lambda h: "yes" if h is True else "no" if h is False else ""),
+        interval=[f"[{fmt(lo)}, {fmt(hi)}]" if np.isfinite(lo) and np.isfinite(hi) else ""
+                  for lo, hi in zip(table["ci_low"].astype(float), table["ci_high"].astype(float))],
     ).fillna("")
-    claim_columns = ["quantity", "policy", "objective", "judge", "variant", "paper", "reproduced", "reproduced_sd",
-                     "difference", "holds", "note"]
-    number_columns = ["quantity", "source", "policy", "variant", "judge", "paper", "reproduced", "reproduced_sd",
-                      "difference", "note"]
-    lines += ["", "## Claim checks (FA-IRL minus standard IRL of the same objective)", "",
+    claim_columns = ["quantity", "policy", "regime", "objective", "judge", "paper", "reproduced", "interval",
+                     "verdict", "note"]
+    number_columns = ["quantity", "source", "policy", "regime", "variant", "judge", "paper", "reproduced",
+                      "reproduced_sd", "difference", "note"]
+    lines += ["", "## Claim checks (FA-IRL minus standard IRL of the same objective; 95% interval)", "",
               shown[shown["kind"] == "claim"][claim_columns].to_markdown(index=False), "",
               "## Every reported number beside the reproduced one (difference = reproduced − paper)", "",
               shown[shown["kind"] == "number"][number_columns].to_markdown(index=False)]

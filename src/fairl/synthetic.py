@@ -14,6 +14,11 @@ the problem non-identifiable on purpose:
 - hard (near-boundary) pairs, a share `hard_fraction`: d = P⊥z + t·θ*, z ~ N(0, I),
   t ~ N(0, hard_gap²). The completions differ a lot in features but little in reward,
   so preferences are noisy and these pairs are what pins θ* down.
+
+Two generators of the benchmark use this: 'boltzmann' (noisy labels: many failures are pairs
+whose label is simply wrong) and 'boundary' (`noiseless`, a minority of hard pairs: the easy
+direction fits most pairs, and the correctly labelled boundary pairs a reward misorders are
+exactly the ones that pin θ* down, the case FA-IRL is built for).
 """
 
 from __future__ import annotations
@@ -41,6 +46,9 @@ class SyntheticConfig:
     """Standard deviation of the reward gap of hard pairs."""
     prompt_scale: float = 1.0
     """Standard deviation of the per-prompt offset c_x."""
+    noiseless: bool = False
+    """Label every pair by the sign of its true reward gap (β → ∞): then every failure of a reward is a
+    correctly labelled pair it gets wrong, so failures are informative by design."""
 
 
 @dataclass(frozen=True)
@@ -90,21 +98,12 @@ def make_synthetic_preferences(config: SyntheticConfig, seed: int) -> SyntheticP
 
     centre = config.prompt_scale * rng.standard_normal((n, d)) + rng.standard_normal((n, d))
     h_a, h_b = centre + diff / 2, centre - diff / 2
-    a_preferred = rng.random(n) < _sigmoid(config.rationality * (diff @ theta_star))
+    draws = rng.random(n)  # drawn in both modes, so the features are the same for a seed
+    gap = diff @ theta_star
+    a_preferred = gap > 0 if config.noiseless else draws < _sigmoid(config.rationality * gap)
     h_pos = np.where(a_preferred[:, None], h_a, h_b)
     h_neg = np.where(a_preferred[:, None], h_b, h_a)
     return SyntheticPreferences(h_pos, h_neg, theta_star, is_hard)
-
-
-def train_test_split(n: int, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Seeded disjoint index split; the test part has round(test_fraction · n) items."""
-    if not 0.0 < test_fraction < 1.0:
-        raise ValueError(f"test_fraction must lie in (0, 1), got {test_fraction}")
-    order = np.random.default_rng(seed).permutation(n)
-    n_test = int(round(test_fraction * n))
-    if n_test < 2 or n - n_test < 2:
-        raise ValueError(f"a split of {n} items at test_fraction={test_fraction} leaves fewer than 2 on one side")
-    return np.sort(order[n_test:]), np.sort(order[:n_test])
 
 
 def _unit(x: np.ndarray) -> np.ndarray:

@@ -8,6 +8,11 @@ import numpy as np
 TOXIC_THRESHOLD = 0.5
 
 
+def toxic_column(judge: str) -> str:
+    """The generations-table column holding each generation's toxic flag under `judge`."""
+    return f"toxic: {judge}"
+
+
 def bootstrap_share(toxic: np.ndarray, n_boot: int = 2000, seed: int = 0) -> tuple[float, float, float]:
     """(share, 2.5th, 97.5th percentile) of the mean of a boolean array, resampling items."""
     toxic = np.asarray(toxic, dtype=np.float64)

@@ -1,9 +1,9 @@
 """IRL stage, one variant: fit it on the train split of the pairs for every seed, score the test split.
 
-    python src/scripts/irl.py --params '<json: seed, device, seeds, test_fraction, variant>' \
+    python src/scripts/irl.py --params '<json: seed, device, seeds, regimes, test_fraction, variant>' \
         --pairs work/P/pairs.parquet --features work/P/features.npz \
         --metrics work/P/irl/metrics/fa_max_margin.csv --rounds work/P/irl/rounds/fa_max_margin.csv \
-        --rewards work/P/irl/rewards/fa_max_margin      # writes fa_max_margin_seed<S>.npz per seed
+        --rewards work/P/irl/rewards/fa_max_margin      # writes fa_max_margin_<regime>_seed<S>.npz
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 import _common
-from fairl.benchmark import Variant
+from fairl.variants import Variant, reward_file
 from fairl.extraction import extract_rewards
 from fairl.io import atomic_write_csv
 from fairl.provenance import write_sidecar
@@ -33,10 +33,11 @@ def main() -> None:
     if not np.array_equal(prompt_id, pairs["prompt_id"].to_numpy()):
         raise ValueError(f"{args.features} was computed for other pairs than {args.pairs}; rebuild the features")
     spec = params["variant"]
-    variant = Variant(spec["name"], spec["method"], spec.get("hyperparameters", {}))
-    metrics, rounds, rewards = extract_rewards(pairs, h_pos, h_neg, [variant], params["seeds"], params["test_fraction"])
-    for (_, seed), reward in rewards.items():
-        reward.save(f"{args.rewards}_seed{seed}.npz")
+    variant = Variant.from_config(spec)
+    metrics, rounds, rewards = extract_rewards(pairs, h_pos, h_neg, [variant], params["seeds"], params["test_fraction"],
+                                               params["regimes"])
+    for (_, regime, seed), reward in rewards.items():
+        reward.save(reward_file(args.rewards, regime, seed))
     atomic_write_csv(rounds, args.rounds)  # empty (no columns) for a standard IRL variant: no curriculum
     atomic_write_csv(metrics, args.metrics)
     write_sidecar(args.metrics, "irl", params)

@@ -19,18 +19,19 @@ import pandas as pd
 import _common
 from fairl import lm_figures as lf
 from fairl import lm_tables as lt
-from fairl.extraction import slug
+from fairl.variants import reward_file, slug
 from fairl.irl import LinearReward
 from fairl.provenance import write_sidecar
 from fairl.rlhf import LOG_COLUMNS
 
 FIGURES = ("classification", "starc", "lambda_sweep", "failure_curriculum", "rerlhf_training", "reward_distributions")
-ROUND_COLUMNS = ["variant", "seed", "round", "gamma", "lambda", "sampling_rate", "n_failures"]
+ROUND_COLUMNS = ["variant", "regime", "seed", "round", "gamma", "lambda", "sampling_rate", "n_failures"]
 
 
-def per_seed_with_design(args, design: pd.DataFrame) -> pd.DataFrame:
+def per_seed_with_design(args, design: pd.DataFrame, regime: str) -> pd.DataFrame:
+    """The per-seed IRL metrics of one optimisation regime (the tables show both)."""
     per_seed = lt.read_per_policy(_common.named_paths(args.metrics, "--metrics"), lt.PER_SEED_COLUMNS)
-    return lt.with_design(per_seed, design)
+    return lt.with_design(per_seed[per_seed["regime"] == regime], design)
 
 
 def rlhf_logs(entries: list[str], design: pd.DataFrame) -> pd.DataFrame:
@@ -61,7 +62,7 @@ def reward_scores(args, params: dict, design: pd.DataFrame) -> pd.DataFrame:
             h_pos, h_neg = features["h_pos"], features["h_neg"]
         rewards = {}
         for variant in main:
-            path = Path(reward_dirs[policy]) / f"{slug(variant)}_seed{params['seed']}.npz"
+            path = Path(reward_file(str(Path(reward_dirs[policy]) / slug(variant)), params["regime"], params["seed"]))
             if not path.is_file():
                 raise FileNotFoundError(f"no reward {path} for variant {variant!r}: rebuild the IRL stage of {policy}")
             rewards[variant] = LinearReward.load(path)
@@ -82,16 +83,18 @@ def main() -> None:
     _common.log_run(f"lm_figures {args.figure}", params)
     report = {**_common.REPORT_DEFAULTS, **params.get("report", {})}
     design = lt.variant_design(params["variants"])
+    regime = params["regime"]
     if args.figure == "classification":
-        lf.plot_classification(per_seed_with_design(args, design), args.out)
+        lf.plot_classification(per_seed_with_design(args, design, regime), args.out)
     elif args.figure == "starc":
-        lf.plot_starc(per_seed_with_design(args, design), args.out)
+        lf.plot_starc(per_seed_with_design(args, design, regime), args.out)
     elif args.figure == "lambda_sweep":
-        lf.plot_lambda_sweep(per_seed_with_design(args, design), args.out)
+        lf.plot_lambda_sweep(per_seed_with_design(args, design, regime), args.out)
     elif args.figure == "failure_curriculum":
         paths = _common.named_paths(args.rounds, "--rounds")
         frames = [lt.read_checked(path, ROUND_COLUMNS).assign(policy=policy) for policy, path in paths.items()]
-        lf.plot_failure_curriculum(pd.concat(frames, ignore_index=True), args.out)
+        rounds = pd.concat(frames, ignore_index=True)
+        lf.plot_failure_curriculum(rounds[rounds["regime"] == regime], args.out)
     elif args.figure == "rerlhf_training":
         lf.plot_rerlhf_training(rlhf_logs(args.log, design), int(report["smoothing"]), args.out)
     else:

@@ -4,7 +4,7 @@
         --metrics smollm2-135m=results/lm/smollm2-135m/irl_metrics_per_seed.csv \
         --csv results/lm/classification.csv --markdown results/lm/classification.md
     # likewise: starc, ablations (--metrics); rerlhf_toxicity (--toxicity P=FILE);
-    # failure_pairs (--pairs P=FILE --features P=FILE --rewards P=DIR);
+    # rerlhf_toxicity also takes --generations P=FILE; failure_pairs (--pairs P=FILE --features P=FILE --rewards P=DIR);
     # paper_vs_reproduced (--claims --classification --starc --toxicity, the three tables above)
 
 --params: {"variants": lm.irl.variants, "test_fraction": ..., "seed": first IRL seed, "report": {...}}.
@@ -19,7 +19,7 @@ import pandas as pd
 
 import _common
 from fairl import lm_tables as lt
-from fairl.extraction import slug
+from fairl.variants import reward_file, slug
 from fairl.io import atomic_write_csv, atomic_write_text
 from fairl.irl import LinearReward
 from fairl.paper_comparison import compare, comparison_markdown, load_claims
@@ -57,7 +57,7 @@ def failure_pairs(args, params: dict) -> None:
             raise ValueError(f"{features_paths[policy]} was computed for other pairs than {pairs_path}")
         rewards = {}
         for variant in fa_variants:
-            path = Path(reward_dirs[policy]) / f"{slug(variant)}_seed{params['seed']}.npz"
+            path = Path(reward_file(str(Path(reward_dirs[policy]) / slug(variant)), params["regime"], params["seed"]))
             if not path.is_file():
                 raise FileNotFoundError(f"no reward {path} for variant {variant!r}: rebuild the IRL stage of {policy}")
             rewards[variant] = LinearReward.load(path)
@@ -77,7 +77,7 @@ def failure_pairs(args, params: dict) -> None:
 def main() -> None:
     parser = _common.parser(__doc__)
     parser.add_argument("table", choices=TABLES)
-    for name in ("--metrics", "--toxicity", "--pairs", "--features", "--rewards"):
+    for name in ("--metrics", "--toxicity", "--generations", "--pairs", "--features", "--rewards"):
         parser.add_argument(name, action="append", help="POLICY=PATH, once per policy")
     for name in ("--claims", "--classification", "--starc"):
         parser.add_argument(name)
@@ -100,9 +100,13 @@ def main() -> None:
     design = lt.variant_design(params["variants"])
     if args.table == "rerlhf_toxicity":
         toxicity = lt.read_per_policy(_common.named_paths(args.toxicity, "--toxicity"), lt.TOXICITY_COLUMNS)
-        table = lt.rerlhf_toxicity_table(toxicity, design)
+        generations = {policy: lt.read_checked(path, ["reward", "prompt_id"])
+                       for policy, path in _common.named_paths(args.generations, "--generations").items()}
+        table = lt.rerlhf_toxicity_table(toxicity, design, generations, params["regime"], params["n_boot"],
+                                         params["seed"])
         title = ("Toxicity after re-RLHF on each reward (share of held-out generations a judge scores ≥ 0.5, "
-                 f"bootstrap 95% interval over prompts; IRL rewards of seed {params['seed']})")
+                 f"bootstrap 95% interval over prompts; IRL rewards of seed {params['seed']}, "
+                 f"{params['regime']} regime; FA-IRL − IRL paired over the same prompts)")
         return write(table, lt.toxicity_markdown(table), args, title, params)
     per_seed = lt.read_per_policy(_common.named_paths(args.metrics, "--metrics"), lt.PER_SEED_COLUMNS)
     build, metrics, title = {

@@ -10,9 +10,10 @@ import argparse
 import json
 
 import _common
-from fairl.benchmark import Variant, run_benchmark
+from fairl.benchmark import run_benchmark
 from fairl.io import atomic_write_csv
 from fairl.synthetic import SyntheticConfig
+from fairl.variants import Variant
 
 
 def main() -> None:
@@ -20,15 +21,20 @@ def main() -> None:
     parser.add_argument("--params", required=True, help="JSON of the config's `synthetic` section")
     parser.add_argument("--metrics", required=True, help="output CSV, one row per variant and seed")
     parser.add_argument("--rounds", required=True, help="output CSV, one row per FA-IRL round")
+    parser.add_argument("--workers", type=int, default=1, help="processes, one seed each at a time")
     args = parser.parse_args()
     _common.setup_logging()
     params = json.loads(args.params)
     _common.log_run("synthetic_benchmark", params)
-    variants = [Variant(v["name"], v["method"], v.get("hyperparameters", {})) for v in params["variants"]]
+    variants = [Variant.from_config(v) for v in params["variants"]]
+    generators = {g["name"]: SyntheticConfig(**{k: v for k, v in g.items() if k != "name"})
+                  for g in params["generators"]}
     per_seed, per_round = run_benchmark(
-        SyntheticConfig(**params["generator"]),
+        generators,
         variants,
         seeds=params["seeds"],
+        regimes=params["regimes"],
+        workers=args.workers,
         test_fraction=params["test_fraction"],
         n_iid_outputs=params["n_iid_outputs"],
     )

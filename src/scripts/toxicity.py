@@ -18,7 +18,7 @@ from fairl.io import atomic_write_csv, atomic_write_parquet
 from fairl.judges import load_judge, load_judge_dir
 from fairl.policies import load_policy
 from fairl.provenance import write_sidecar
-from fairl.toxicity_eval import TOXIC_THRESHOLD, bootstrap_difference, bootstrap_share
+from fairl.toxicity_eval import TOXIC_THRESHOLD, bootstrap_difference, bootstrap_share, toxic_column
 
 
 def main() -> None:
@@ -58,16 +58,18 @@ def main() -> None:
         kl = 0.0 if model is base else kl_to_base(model, base, tokenizer, texts_in, sampled.token_ids,
                                                   config.temperature, config.batch_size, config.max_prompt_tokens)
         r_star = ground_truth.reward(texts)
-        generations.append(pd.DataFrame({"reward": reward, "prompt_id": prompts["prompt_id"].to_numpy(),
-                                         "completion": texts, "r_star": r_star}))
+        generated = pd.DataFrame({"reward": reward, "prompt_id": prompts["prompt_id"].to_numpy(),
+                                  "completion": texts, "r_star": r_star})
         for judge_name, judge in judges.items():
             toxic = judge.toxicity(texts) >= TOXIC_THRESHOLD
+            generated[toxic_column(judge_name)] = toxic  # per prompt: what paired comparisons resample
             reference.setdefault(judge_name, toxic)
             share, low, high = bootstrap_share(toxic, params["n_boot"], params["seed"])
             diff, diff_low, diff_high = bootstrap_difference(toxic, reference[judge_name], params["n_boot"], params["seed"])
             rows.append({"reward": reward, "judge": judge_name, "toxic_share": share, "ci_low": low, "ci_high": high,
                          "diff_vs_reference": diff, "diff_ci_low": diff_low, "diff_ci_high": diff_high,
                          "mean_r_star": float(r_star.mean()), "kl_to_base": kl, "n_prompts": len(texts)})
+        generations.append(generated)
         if model is not base:
             del model
     atomic_write_parquet(pd.concat(generations, ignore_index=True), args.generations)

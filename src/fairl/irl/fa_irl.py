@@ -8,7 +8,9 @@ Reward R = R_D + R_F, linear on features. Per round t = 0..T-1:
     L_t     = L_base(all pairs; M or τ) + λ_t · L_fail(S_t; M_fail or τ_fail) + β‖θ_F‖² + l2‖θ_D‖²
 
 L_base sees R_D + stopgrad(R_F): the base path fits every pair given the current
-correction, and R_F gets gradient from failure pairs only (and its L2 penalty).
+correction, and R_F gets gradient from failure pairs only (and its L2 penalty). Two readings
+the paper leaves open are hyperparameters: whether L_fail also trains R_D (`failure_trains`)
+and whether it averages over S_t or sums over S_t / n (`failure_reduction`).
 Everything is vectorised over pairs. Differences arrive transposed, `diff_t` of shape
 (d, n) and contiguous: then Δ = θ @ diff_t and its backward are both fast row-major
 products (autograd's backward of the (n, d) @ (d, 2) layout was ~8× slower on CPU).
@@ -26,6 +28,7 @@ from fairl.irl.failure_set import find_failures, sample_failures
 from fairl.irl.hyperparameters import Hyperparameters
 from fairl.irl.lambda_schedule import LambdaSchedule
 from fairl.irl.losses import OBJECTIVES
+from fairl.irl.optimise import adam_steps, adam_until_settled, hinge_dual, lbfgs_until_converged
 
 PairLoss = Callable[[torch.Tensor], torch.Tensor]
 
@@ -36,15 +39,21 @@ def fa_irl_loss(
     sampled: torch.Tensor,
     base_loss: PairLoss,
     failure_loss: PairLoss,
+    reduction: str = "mean",
+    trains: str = "both",
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """(L_base, L_fail) before weighting and regularisation.
 
-    L_base = mean_i base_loss(Δ_D,i + sg(Δ_F,i)) over all pairs;
-    L_fail = mean_{i ∈ S_t} failure_loss(Δ_D,i + Δ_F,i), and 0 when S_t is empty.
+    L_base = mean_i base_loss(Δ_D,i + sg(Δ_F,i)) over all n pairs;
+    L_fail = mean_{i ∈ S_t} failure_loss(Δ_D,i + Δ_F,i)        (reduction 'mean'), or
+             Σ_{i ∈ S_t} failure_loss(Δ_D,i + Δ_F,i) / n        (reduction 'sum'), and 0 when S_t is empty.
+    With trains='failure_path' L_fail sees sg(Δ_D) + Δ_F: failures train R_F alone.
     """
     loss_base = base_loss(delta_d + delta_f.detach()).mean()
     if bool(sampled.any()):
-        loss_fail = failure_loss((delta_d + delta_f)[sampled]).mean()
+        d = delta_d if trains == "both" else delta_d.detach()
+        per_pair = failure_loss((d + delta_f)[sampled])
+        loss_fail = per_pair.mean() if reduction == "mean" else per_pair.sum() / delta_d.numel()
     else:
         loss_fail = delta_d.new_zeros(())
     return loss_base, loss_fail
@@ -60,43 +69,47 @@ def kaiming_uniform(dim: int, generator: torch.Generator) -> torch.Tensor:
 def train_standard(diff_t: torch.Tensor, objective: str, hp: Hyperparameters, generator: torch.Generator):
     """Standard max-margin / max-entropy IRL: minimise mean pair loss + l2‖θ‖², full batch.
 
-    The objective is convex, so the optimiser changes speed, not the answer: L-BFGS for
-    the smooth max-entropy loss, Adam for the hinge (where L-BFGS's curvature model breaks).
+    Returns (θ, θ_F = 0, per-evaluation history, Solve). Converged: L-BFGS for the smooth
+    max-entropy loss, the exact dual solver for the hinge (fairl.irl.optimise); equal budget:
+    `steps` Adam steps.
     """
     theta = kaiming_uniform(diff_t.shape[0], generator)
-    pair_loss = _pair_loss(objective, hp, strict=False)
     losses = []
+    solve = minimise_standard(theta, diff_t, objective, hp, losses)
+    history = pd.DataFrame({"evaluation": np.arange(len(losses)), "loss": losses})
+    return theta.detach(), torch.zeros_like(theta).detach(), history, solve
+
+
+def minimise_standard(theta: torch.Tensor, diff_t: torch.Tensor, objective: str, hp: Hyperparameters,
+                      losses: list[float] | None = None, max_steps: int | None = None):
+    """Minimise the standard objective over θ in place (from its current value); returns the Solve.
+    Converged regime: at most `max_steps` (default hp.max_steps) evaluations."""
+    max_steps = hp.max_steps if max_steps is None else max_steps
+    pair_loss = _pair_loss(objective, hp, strict=False)
 
     def objective_value() -> torch.Tensor:
         loss = pair_loss(theta @ diff_t).mean() + hp.l2 * theta.dot(theta)
-        losses.append(loss.item())
+        if losses is not None:
+            losses.append(loss.item())
         return loss
 
-    if hp.optimizer == "lbfgs":
-        optimiser = torch.optim.LBFGS(
-            [theta], lr=1.0, max_iter=hp.steps, max_eval=2 * hp.steps, history_size=10,
-            tolerance_grad=1e-6, tolerance_change=1e-9, line_search_fn="strong_wolfe",
-        )
-
-        def closure() -> torch.Tensor:
-            optimiser.zero_grad(set_to_none=True)
-            loss = objective_value()
-            loss.backward()
-            return loss
-
-        optimiser.step(closure)
-    else:
-        optimiser = torch.optim.Adam([theta], lr=hp.lr)
-        for _ in range(hp.steps):
-            optimiser.zero_grad(set_to_none=True)
-            objective_value().backward()
-            optimiser.step()
-    history = pd.DataFrame({"evaluation": np.arange(len(losses)), "loss": losses})
-    return theta.detach(), torch.zeros_like(theta).detach(), history
+    if hp.optimisation == "equal_budget":
+        return adam_steps(torch.optim.Adam([theta], lr=hp.lr), [theta], objective_value, hp.steps)
+    if objective == "max_entropy":
+        return lbfgs_until_converged([theta], objective_value, max_steps, hp.tolerance)
+    return hinge_dual(theta, diff_t, hp.margin, hp.l2, max_steps, hp.lr, hp.tolerance)
 
 
 def train_fa_irl(diff_t: torch.Tensor, objective: str, hp: Hyperparameters, generator: torch.Generator):
-    """FA-IRL. Returns (θ_D, θ_F, per-round history)."""
+    """FA-IRL. Returns (θ_D, θ_F, per-round history, Solve of the last round).
+
+    Equal budget: `steps_per_round` Adam steps per round, one Adam state over all rounds.
+    Converged: each round starts a fresh Adam state (so the large early failure gradients do
+    not shrink every later step) and runs until it settles or `inner_steps` run out; the last
+    round runs to convergence. With p_T = 0 the last round has no sampled failure and is solved
+    exactly: θ_F = 0 and θ_D by standard IRL's solver, so a converged FA-IRL ends on standard
+    IRL's solution.
+    """
     dim = diff_t.shape[0]
     theta_d = kaiming_uniform(dim, generator)
     theta_f = kaiming_uniform(dim, generator)
@@ -107,7 +120,7 @@ def train_fa_irl(diff_t: torch.Tensor, objective: str, hp: Hyperparameters, gene
         theta_f = torch.zeros(dim)  # R_F disabled: a constant zero, never optimised
         params = [theta_d]
         pair_deltas = lambda: torch.stack([theta_d @ diff_t, torch.zeros(diff_t.shape[1])])  # noqa: E731
-    optimiser = torch.optim.Adam(params, lr=hp.lr)
+    shared = torch.optim.Adam(params, lr=hp.lr) if hp.optimisation == "equal_budget" else None
     base_loss = _pair_loss(objective, hp, strict=False)
     failure_loss = _pair_loss(objective, hp, strict=True)
     schedule = LambdaSchedule(
@@ -126,33 +139,52 @@ def train_fa_irl(diff_t: torch.Tensor, objective: str, hp: Hyperparameters, gene
 
     rows = []
     for t in range(hp.rounds):
-        for step in range(hp.steps_per_round):
-            optimiser.zero_grad(set_to_none=True)
+        with torch.no_grad():  # F_t and S_t from the reward as it stands at the start of round t
             deltas = pair_deltas()
-            if step == 0:  # F_t and S_t from the reward as it stands at the start of round t
-                delta = (deltas[0] + deltas[1]).detach()
-                failures = labels if hp.failure_mode == "supervised" else find_failures(delta, float(gammas[t]))
-                sampled = sample_failures(failures, float(rates[t]), generator)
-            loss_base, loss_fail = fa_irl_loss(deltas[0], deltas[1], sampled, base_loss, failure_loss)
-            loss = loss_base + float(lambdas[t]) * loss_fail + hp.l2 * theta_d.dot(theta_d)
-            if hp.failure_path:
-                loss = loss + hp.l2_failure * theta_f.dot(theta_f)
-            loss.backward()
-            optimiser.step()
+            delta = deltas[0] + deltas[1]
+        failures = labels if hp.failure_mode == "supervised" else find_failures(delta, float(gammas[t]))
+        sampled = sample_failures(failures, float(rates[t]), generator)
+        weight = float(lambdas[t])
+
+        def round_losses(sampled=sampled):
+            deltas = pair_deltas()
+            return fa_irl_loss(deltas[0], deltas[1], sampled, base_loss, failure_loss,
+                               hp.failure_reduction, hp.failure_trains)
+
+        def round_objective(weight=weight, round_losses=round_losses) -> torch.Tensor:
+            loss_base, loss_fail = round_losses()
+            loss = loss_base + weight * loss_fail + hp.l2 * theta_d.dot(theta_d)
+            return loss + hp.l2_failure * theta_f.dot(theta_f) if hp.failure_path else loss
+
+        if shared is not None:
+            solve = adam_steps(shared, params, round_objective, hp.steps_per_round)
+        elif t == hp.rounds - 1 and not bool(sampled.any()) and hp.l2_failure > 0:
+            # The last round has no failure term (p_T = 0): R_F's objective is β‖θ_F‖², minimised exactly
+            # at θ_F = 0, and R_D's is then the standard objective, solved by standard IRL's solver.
+            with torch.no_grad():
+                theta_d += theta_f
+                theta_f.zero_()
+            solve = minimise_standard(theta_d, diff_t, objective, hp)
+        else:
+            budget = hp.max_steps if t == hp.rounds - 1 else hp.inner_steps
+            solve = adam_until_settled(params, round_objective, hp.lr, budget, hp.tolerance)
+        with torch.no_grad():
+            loss_base, loss_fail = round_losses()
         rows.append(
             {
                 "round": t,
                 "gamma": float(gammas[t]),
-                "lambda": float(lambdas[t]),
+                "lambda": weight,
                 "sampling_rate": float(rates[t]),
                 "n_failures": int(failures.sum()),
                 "n_sampled": int(sampled.sum()),
                 "train_accuracy": float((delta > 0).double().mean()),
                 "loss_base": loss_base.item(),
                 "loss_fail": loss_fail.item(),
+                **solve.record(),
             }
         )
-    return theta_d.detach(), theta_f.detach(), pd.DataFrame(rows)
+    return theta_d.detach(), theta_f.detach(), pd.DataFrame(rows), solve
 
 
 def _pair_loss(objective: str, hp: Hyperparameters, strict: bool) -> PairLoss:

@@ -42,7 +42,7 @@ def fit_reward(h_pos, h_neg, method: str, seed: int = 0, **hyperparameters: Any)
     generator = torch.Generator().manual_seed(int(seed))
     objective = method.removeprefix("fa_")
     train = train_fa_irl if method.startswith("fa_") else train_standard
-    theta_d, theta_f, history = train(diff_t, objective, hp, generator)
+    theta_d, theta_f, history, solve = train(diff_t, objective, hp, generator)
 
     theta_d = theta_d.double().numpy() / scale
     theta_f = theta_f.double().numpy() / scale
@@ -58,6 +58,9 @@ def fit_reward(h_pos, h_neg, method: str, seed: int = 0, **hyperparameters: Any)
         hyperparameters=recorded,
         seed=int(seed),
         history=history,
+        convergence={"optimisation": hp.optimisation, **solve.record(),
+                     "gradient_evaluations": int(history["evaluations"].sum()) if "evaluations" in history
+                     else int(solve.evaluations)},
     )
 
 

@@ -11,8 +11,12 @@ from typing import Any
 
 import numpy as np
 
+from fairl.variants import REGIMES
+
 METHODS = ("max_margin", "max_entropy", "fa_max_margin", "fa_max_entropy")
 FAILURE_MODES = ("margin", "supervised")
+FAILURE_REDUCTIONS = ("mean", "sum")
+FAILURE_TRAINS = ("both", "failure_path")
 
 
 @dataclass(frozen=True)
@@ -24,11 +28,17 @@ class Hyperparameters:
     l2: float = 1e-4
     """L2 penalty on θ (θ_D for FA-IRL), on standardised features [D]."""
     lr: float = 0.05
-    """Adam learning rate, full batch [D]."""
+    """Adam learning rate, full batch (the starting rate in the converged regime) [D]."""
+    optimisation: str = "converged"
+    """'converged' (run until the objective settles) or 'equal_budget' (a fixed number of Adam steps,
+    the same for FA-IRL and standard IRL); see fairl.irl.optimise [D]."""
     steps: int = 100
-    """Standard IRL: optimiser iterations (Adam steps, or L-BFGS iterations) [D]."""
-    optimizer: str | None = None
-    """Standard IRL: 'adam' or 'lbfgs'; None means lbfgs for max_entropy, adam for the hinge [D]."""
+    """Standard IRL, equal budget: Adam steps (FA-IRL's budget is rounds × steps_per_round) [D]."""
+    max_steps: int = 5000
+    """Converged regime: most gradient evaluations of one solve (standard IRL, FA-IRL's last round) [D]."""
+    tolerance: float = 1e-7
+    """Converged regime: relative objective change (Adam) or gradient ∞-norm (L-BFGS) at which a solve has
+    settled; the hinge's dual solver runs to float64 precision [D]."""
     standardize: bool = True
     """Divide features by their training standard deviation before fitting (folded back into θ) [D]."""
 
@@ -42,7 +52,10 @@ class Hyperparameters:
     rounds: int = 100
     """T, curriculum rounds [S]."""
     steps_per_round: int = 1
-    """Adam steps per round, failures fixed within a round; 100 × 1 matches standard IRL's budget [D]."""
+    """Equal budget: Adam steps per round, failures fixed within a round; 100 × 1 matches standard IRL's budget [D]."""
+    inner_steps: int = 10
+    """Converged regime: most Adam steps of each round before the last (fresh Adam state per round; a round
+    stops earlier when it settles); the last round runs to convergence (max_steps) [D]."""
     lambda_init: float = 10.0
     """λ_0, initial failure weight [S]."""
     lambda_decay: float = 0.05
@@ -61,6 +74,12 @@ class Hyperparameters:
     """Ablation switch: False holds γ_t = γ_T and p_t = p_0."""
     failure_path: bool = True
     """Ablation switch: False drops R_F, so failures act on R_D alone."""
+    failure_reduction: str = "mean"
+    """'mean': L_fail = mean over S_t, so each failure weighs λ_t/|S_t| (the paper's L_fail(S_t) as an average,
+    like L_base); 'sum': Σ over S_t / n, so the weight of the failure term shrinks with p_t [D]."""
+    failure_trains: str = "both"
+    """Which path L_fail trains: 'both' (R_D and R_F; L_base alone is stopped from training R_F) or
+    'failure_path' (R_F only, a pure correction head) [D]."""
     failure_mode: str = "margin"
     """'margin': F_t = {Δ_i < γ_t}; 'supervised': F_t = failure_labels (ablation) [S]."""
     failure_labels: Any = None
@@ -70,10 +89,10 @@ class Hyperparameters:
 FA_ONLY = frozenset(
     f.name
     for f in fields(Hyperparameters)
-    if f.name not in {"margin", "temperature", "l2", "lr", "steps", "optimizer", "standardize"}
+    if f.name not in {"margin", "temperature", "l2", "lr", "steps", "optimisation", "max_steps", "tolerance",
+                      "standardize"}
 )
-STANDARD_ONLY = frozenset({"steps", "optimizer"})
-OPTIMIZERS = ("adam", "lbfgs")
+STANDARD_ONLY = frozenset({"steps"})
 
 
 def resolve(method: str, n_pairs: int, overrides: dict[str, Any]) -> Hyperparameters:
@@ -91,18 +110,20 @@ def resolve(method: str, n_pairs: int, overrides: dict[str, Any]) -> Hyperparame
         raise ValueError(f"hyperparameter(s) {misplaced} apply only to {scope}, not to {method!r}")
 
     hp = replace(Hyperparameters(), **overrides)
-    for name in ("margin", "temperature", "lr"):
+    for name in ("margin", "temperature", "lr", "tolerance"):
         if not getattr(hp, name) > 0:
             raise ValueError(f"{name} must be > 0, got {getattr(hp, name)}")
-    if not is_fa:
-        optimizer = hp.optimizer or ("lbfgs" if method == "max_entropy" else "adam")
-        if optimizer not in OPTIMIZERS:
-            raise ValueError(f"unknown optimizer {optimizer!r}; choose one of {OPTIMIZERS}")
-        hp = replace(hp, optimizer=optimizer)
+    for name, choices in (("optimisation", REGIMES), ("failure_reduction", FAILURE_REDUCTIONS),
+                          ("failure_trains", FAILURE_TRAINS), ("failure_mode", FAILURE_MODES)):
+        if getattr(hp, name) not in choices:
+            raise ValueError(f"unknown {name} {getattr(hp, name)!r}; choose one of {choices}")
+    for name in ("standardize", "fixed_lambda", "curriculum", "failure_path"):
+        if not isinstance(getattr(hp, name), (bool, np.bool_)):
+            raise ValueError(f"{name} must be true or false, got {getattr(hp, name)!r}")
     for name in ("l2", "l2_failure", "lambda_init", "lambda_decay"):
         if not getattr(hp, name) >= 0:
             raise ValueError(f"{name} must be ≥ 0, got {getattr(hp, name)}")
-    for name in ("steps", "rounds", "steps_per_round"):
+    for name in ("steps", "max_steps", "rounds", "steps_per_round", "inner_steps"):
         value = getattr(hp, name)
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
@@ -125,8 +146,9 @@ def resolve(method: str, n_pairs: int, overrides: dict[str, Any]) -> Hyperparame
     gamma_init = -scale if hp.gamma_init is None else hp.gamma_init
     gamma_final = (margin_failure if objective == "max_margin" else hp.temperature) if hp.gamma_final is None else hp.gamma_final
 
-    if hp.failure_mode not in FAILURE_MODES:
-        raise ValueError(f"unknown failure_mode {hp.failure_mode!r}; choose one of {FAILURE_MODES}")
+    if hp.failure_trains == "failure_path" and not hp.failure_path:
+        raise ValueError("failure_trains='failure_path' needs the failure path (failure_path=True): "
+                         "with R_F disabled the failure loss would train nothing")
     labels = hp.failure_labels
     if hp.failure_mode == "supervised":
         if labels is None:

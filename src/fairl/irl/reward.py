@@ -31,6 +31,8 @@ class LinearReward:
     seed: int = 0
     history: pd.DataFrame | None = None
     calibration: dict[str, float] | None = None
+    convergence: dict[str, Any] | None = None
+    """How the optimisation ended (fairl.irl.optimise.Solve of the last solve, and the regime)."""
 
     @property
     def dim(self) -> int:
@@ -74,12 +76,12 @@ class LinearReward:
                              f"got scale={scale}, shift={shift}")
         return LinearReward(self.method, scale * self.theta_d, scale * self.bias_d + shift, scale * self.theta_f,
                             scale * self.bias_f, self.hyperparameters, self.seed, self.history,
-                            {"scale": float(scale), "shift": float(shift)})
+                            {"scale": float(scale), "shift": float(shift)}, self.convergence)
 
     def save(self, path: str | Path) -> None:
         """Write parameters to `path` (.npz) with hyperparameters, seed and calibration as JSON inside."""
         meta = {"method": self.method, "seed": self.seed, "hyperparameters": self.hyperparameters,
-                "calibration": self.calibration}
+                "calibration": self.calibration, "convergence": self.convergence}
         np.savez(
             path,
             theta_d=self.theta_d,
@@ -101,6 +103,7 @@ class LinearReward:
                 hyperparameters=meta["hyperparameters"],
                 seed=meta["seed"],
                 calibration=meta.get("calibration"),
+                convergence=meta.get("convergence"),
             )
 
 

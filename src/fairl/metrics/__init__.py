@@ -1,13 +1,17 @@
-"""Metrics of extracted rewards: classification, correlation, STARC distance."""
+"""Metrics of extracted rewards: classification, correlation, STARC distance, paired intervals and verdicts."""
 
 from fairl.metrics.classification import f1_score, preference_classification, reward_correlations, roc_auc
+from fairl.metrics.paired import VERDICTS, paired_t_interval, verdict
 from fairl.metrics.starc import canonicalise, starc_distance
 
 __all__ = [
+    "VERDICTS",
     "canonicalise",
     "f1_score",
     "preference_classification",
     "reward_correlations",
     "roc_auc",
+    "paired_t_interval",
     "starc_distance",
+    "verdict",
 ]

@@ -1,0 +1,75 @@
+"""An IRL variant (a named method with hyperparameter overrides), its file names, and the one way to fit it.
+
+The synthetic benchmark and the LM chain both fit variants × optimisation regimes × seeds
+through `fit_variant`, so the two cannot drift in how a variant is turned into a fit. The
+Snakefile imports `slug` and `reward_file` from here (this module imports no torch at load).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from fairl.irl import LinearReward
+
+REGIMES = ("converged", "equal_budget")
+"""How long a reward is optimised (fairl.irl.optimise): to a recorded convergence, or for a fixed
+number of Adam steps that is the same for FA-IRL and its standard objective."""
+
+
+def slug(name: str) -> str:
+    """A file-name-safe form of a variant name."""
+    return re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_")
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    """Label in tables and figures."""
+    method: str
+    """One of fairl.irl.METHODS."""
+    hyperparameters: dict[str, Any] = field(default_factory=dict)
+    """Overrides of fairl.irl.Hyperparameters; failure_mode='supervised' takes the caller's failure labels."""
+
+    @classmethod
+    def from_config(cls, spec: dict[str, Any]) -> "Variant":
+        return cls(spec["name"], spec["method"], dict(spec.get("hyperparameters") or {}))
+
+
+def fit_variant(variant: Variant, h_pos: np.ndarray, h_neg: np.ndarray, seed: int, regime: str,
+                failure_labels: np.ndarray | None = None) -> LinearReward:
+    """Fit `variant` on training pairs in optimisation `regime` (fairl.irl.optimise).
+
+    A variant that sets `optimisation` itself is rejected: the regime is an axis of the study,
+    like the seed, so every variant is fitted in every configured regime.
+    """
+    if regime not in REGIMES:
+        raise ValueError(f"unknown optimisation regime {regime!r}; choose one of {REGIMES}")
+    hp = dict(variant.hyperparameters)
+    if "optimisation" in hp:
+        raise ValueError(f"variant {variant.name!r} sets 'optimisation'; list the regimes in the config's "
+                         "'regimes' instead, so every variant is fitted in each")
+    if hp.get("failure_mode") == "supervised":
+        if failure_labels is None:
+            raise ValueError(f"variant {variant.name!r} uses supervised failures, but no failure labels were given")
+        hp["failure_labels"] = failure_labels
+    from fairl.irl import fit_reward  # torch: imported where a fit happens, not by the Snakefile
+
+    return fit_reward(h_pos, h_neg, variant.method, seed=seed, optimisation=regime, **hp)
+
+
+def convergence_columns(reward: LinearReward) -> dict[str, Any]:
+    """How a fit's optimisation ended, as metric columns (fairl.irl.optimise.Solve of its last solve)."""
+    c = reward.convergence
+    return {"converged": bool(c["settled"]), "gradient_evaluations": int(c["gradient_evaluations"]),
+            "final_objective": c["objective"], "final_relative_change": c["relative_change"],
+            "final_grad_norm": c["grad_norm"]}
+
+
+def reward_file(prefix: str, regime: str, seed: int) -> str:
+    """The file one fitted reward is saved to: `<prefix>_<regime>_seed<seed>.npz` (prefix: directory/slug)."""
+    return f"{prefix}_{regime}_seed{seed}.npz"

@@ -1,6 +1,6 @@
 """Generation throughput of the pairs stage: batched (left-padded, KV cache) vs one prompt at a time.
 
-    python benchmarks/generation_throughput.py --policy work/smollm2-135m/base --n-prompts 48
+    python benchmarks/generation_throughput.py --policy out/default/work/smollm2-135m/base --n-prompts 48
 
 Both loops sample the same prompts with the same settings in one process; tokens/s counts
 generated (non-padding) tokens.
@@ -22,7 +22,7 @@ from fairl.prompts import insult_prompts, load_insults
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--policy", default="work/smollm2-135m/base", help="a saved HF model directory")
+    parser.add_argument("--policy", default="out/default/work/smollm2-135m/base", help="a saved HF model directory")
     parser.add_argument("--n-prompts", type=int, default=48)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--out", default="results/generation_throughput.md")

@@ -1,6 +1,6 @@
 """Wall time and peak memory of every rule of a Snakemake run, from its `benchmark:` files.
 
-    python benchmarks/rule_benchmarks.py --dir benchmarks/out --title "default config" --out results/chain_timing.md
+    python benchmarks/rule_benchmarks.py --dir out/default/benchmarks/out --title "default config" --out results/chain_timing.md
 
 Jobs of the default profile run one at a time (every LM rule asks for both cores), so the
 chain's peak memory is the largest per-rule max_rss, and its compute time the sum.
@@ -18,7 +18,7 @@ from fairl.io import atomic_write_text
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dir", default="benchmarks/out")
+    parser.add_argument("--dir", default="out/default/benchmarks/out")
     parser.add_argument("--title", required=True)
     parser.add_argument("--out", required=True)
     args = parser.parse_args()

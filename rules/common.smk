@@ -1,5 +1,8 @@
 import json
+import shlex
+from pathlib import Path
 
+from fairl import reproduction as reproduction_check
 from fairl.variants import reward_file
 from fairl.variants import slug as variant_slug
 
@@ -65,9 +68,30 @@ def lm_targets():
 def all_targets():
     return [
         *report_targets(),
+        "results/synthetic/metrics_per_seed.csv",
         "results/synthetic/benchmark.csv",
         "results/synthetic/benchmark.md",
         "paper_figures/synthetic_benchmark.pdf",
         "paper_figures/synthetic_benchmark.png",
         *lm_targets(),
     ]
+
+
+def final_targets():
+    """What `all` builds: every output, then the reproduction check of their tables."""
+    return [*all_targets(), reproduction_check.REPORT_CSV, reproduction_check.REPORT_MARKDOWN]
+
+
+REFERENCE = config.get("reference")
+
+
+def reproduced_tables():
+    """Every CSV table under results/ that the run writes (the reproduction report itself excluded)."""
+    return [path for path in all_targets() if path.startswith("results/") and path.endswith(".csv")]
+
+
+def print_reproduction_summary():
+    """onsuccess: the reproduction check's one-line summary, when the run made or holds one."""
+    line = reproduction_check.summary_of(Path(OUTPUT_ROOT))
+    if line:
+        print(f"{line}  (details: {os.path.join(config['output_root'], reproduction_check.REPORT_MARKDOWN)})")

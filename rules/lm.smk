@@ -26,7 +26,7 @@ rule prompts:
     conda:
         "../environment.yml"
     shell:
-        "python src/scripts/prompts.py --params {params.lm:q} --out {output} 2> {log}"
+        "python \"$FAIRL_SCRIPTS/prompts.py\" --params {params.lm:q} --out {output} 2> {log}"
 
 
 rule policy:
@@ -47,7 +47,7 @@ rule policy:
     conda:
         "../environment.yml"
     shell:
-        "python src/scripts/policy.py --params {params.lm:q} --prompts {input.prompts} --out {output} 2> {log}"
+        "python \"$FAIRL_SCRIPTS/policy.py\" --params {params.lm:q} --prompts {input.prompts} --out {output} 2> {log}"
 
 
 rule judge:
@@ -67,7 +67,7 @@ rule judge:
     conda:
         "../environment.yml"
     shell:
-        "python src/scripts/judge.py --params {params.lm:q} --out {output.judge} --auc {output.auc} 2> {log}"
+        "python \"$FAIRL_SCRIPTS/judge.py\" --params {params.lm:q} --out {output.judge} --auc {output.auc} 2> {log}"
 
 
 rule rlhf:
@@ -97,7 +97,7 @@ rule rlhf:
     conda:
         "../environment.yml"
     shell:
-        "python src/scripts/rlhf.py --params {params.lm:q} --policy {input.policy} --prompts {input.prompts}"
+        "python \"$FAIRL_SCRIPTS/rlhf.py\" --params {params.lm:q} --policy {input.policy} --prompts {input.prompts}"
         " --judge {input.judge} {params.extracted} --out {params.out} 2> {log}"
 
 
@@ -123,7 +123,7 @@ rule pairs:
     conda:
         "../environment.yml"
     shell:
-        "python src/scripts/pairs.py --params {params.lm:q} --prompts {input.prompts} --base {input.base}"
+        "python \"$FAIRL_SCRIPTS/pairs.py\" --params {params.lm:q} --prompts {input.prompts} --base {input.base}"
         " --aligned {input.aligned} --judge {input.judge} --out {output} 2> {log}"
 
 
@@ -147,7 +147,7 @@ rule features:
     conda:
         "../environment.yml"
     shell:
-        "python src/scripts/features.py --params {params.lm:q} --pairs {input.pairs} --encoder {input.encoder}"
+        "python \"$FAIRL_SCRIPTS/features.py\" --params {params.lm:q} --pairs {input.pairs} --encoder {input.encoder}"
         " --out {output} 2> {log}"
 
 
@@ -176,7 +176,7 @@ rule irl:
     conda:
         "../environment.yml"
     shell:
-        "python src/scripts/irl.py --params {params.lm:q} --pairs {input.pairs} --features {input.features}"
+        "python \"$FAIRL_SCRIPTS/irl.py\" --params {params.lm:q} --pairs {input.pairs} --features {input.features}"
         " --metrics {output.metrics} --rounds {output.rounds} --rewards {params.rewards} 2> {log}"
 
 
@@ -199,7 +199,7 @@ rule irl_collect:
     conda:
         "../environment.yml"
     shell:
-        "python src/scripts/irl_collect.py --metrics-in {input.metrics} --rounds-in {input.rounds}"
+        "python \"$FAIRL_SCRIPTS/irl_collect.py\" --metrics-in {input.metrics} --rounds-in {input.rounds}"
         " --metrics {output.metrics} --rounds {output.rounds} 2> {log}"
 
 
@@ -227,5 +227,5 @@ rule toxicity:
     conda:
         "../environment.yml"
     shell:
-        "python src/scripts/toxicity.py --params {params.lm:q} --prompts {input.prompts} --judge {input.judge}"
+        "python \"$FAIRL_SCRIPTS/toxicity.py\" --params {params.lm:q} --prompts {input.prompts} --judge {input.judge}"
         " --base {input.base} {params.rlhf} --out {output.table} --generations {output.generations} 2> {log}"

@@ -25,7 +25,7 @@ rule lm_classification_table:
     conda:
         "../environment.yml"
     shell:
-        "python src/scripts/lm_tables.py classification --params {params.lm:q} {params.metrics}"
+        "python \"$FAIRL_SCRIPTS/lm_tables.py\" classification --params {params.lm:q} {params.metrics}"
         " --csv {output.csv} --markdown {output.markdown} 2> {log}"
 
 
@@ -49,7 +49,7 @@ rule lm_starc_table:
     conda:
         "../environment.yml"
     shell:
-        "python src/scripts/lm_tables.py starc --params {params.lm:q} {params.metrics}"
+        "python \"$FAIRL_SCRIPTS/lm_tables.py\" starc --params {params.lm:q} {params.metrics}"
         " --csv {output.csv} --markdown {output.markdown} 2> {log}"
 
 
@@ -73,7 +73,7 @@ rule lm_ablations_table:
     conda:
         "../environment.yml"
     shell:
-        "python src/scripts/lm_tables.py ablations --params {params.lm:q} {params.metrics}"
+        "python \"$FAIRL_SCRIPTS/lm_tables.py\" ablations --params {params.lm:q} {params.metrics}"
         " --csv {output.csv} --markdown {output.markdown} 2> {log}"
 
 
@@ -99,7 +99,7 @@ rule lm_rerlhf_toxicity_table:
     conda:
         "../environment.yml"
     shell:
-        "python src/scripts/lm_tables.py rerlhf_toxicity --params {params.lm:q} {params.toxicity} {params.generations}"
+        "python \"$FAIRL_SCRIPTS/lm_tables.py\" rerlhf_toxicity --params {params.lm:q} {params.toxicity} {params.generations}"
         " --csv {output.csv} --markdown {output.markdown} 2> {log}"
 
 
@@ -125,13 +125,13 @@ rule lm_failure_pairs:
     conda:
         "../environment.yml"
     shell:
-        "python src/scripts/lm_tables.py failure_pairs --params {params.lm:q} {params.inputs}"
+        "python \"$FAIRL_SCRIPTS/lm_tables.py\" failure_pairs --params {params.lm:q} {params.inputs}"
         " --csv {output.csv} --markdown {output.markdown} 2> {log}"
 
 
 rule paper_vs_reproduced:
     input:
-        claims="paper_figures/paper_claims.yaml",
+        claims=os.path.join(REPO, "config", "paper_claims.yaml"),
         classification="results/lm/classification.csv",
         starc="results/lm/starc.csv",
         toxicity="results/lm/rerlhf_toxicity.csv",
@@ -153,7 +153,7 @@ rule paper_vs_reproduced:
     conda:
         "../environment.yml"
     shell:
-        "python src/scripts/lm_tables.py paper_vs_reproduced --params {params.lm:q} --claims {input.claims}"
+        "python \"$FAIRL_SCRIPTS/lm_tables.py\" paper_vs_reproduced --params {params.lm:q} --claims {input.claims}"
         " --classification {input.classification} --starc {input.starc} --toxicity {input.toxicity}"
         " --csv {output.csv} --markdown {output.markdown} 2> {log}"
 
@@ -178,7 +178,7 @@ rule lm_classification_figure:
     conda:
         "../environment.yml"
     shell:
-        "python src/scripts/lm_figures.py classification --params {params.lm:q} {params.metrics}"
+        "python \"$FAIRL_SCRIPTS/lm_figures.py\" classification --params {params.lm:q} {params.metrics}"
         " --out {output.pdf} {output.png} 2> {log}"
 
 
@@ -202,7 +202,7 @@ rule lm_starc_figure:
     conda:
         "../environment.yml"
     shell:
-        "python src/scripts/lm_figures.py starc --params {params.lm:q} {params.metrics}"
+        "python \"$FAIRL_SCRIPTS/lm_figures.py\" starc --params {params.lm:q} {params.metrics}"
         " --out {output.pdf} {output.png} 2> {log}"
 
 
@@ -226,7 +226,7 @@ rule lm_lambda_sweep_figure:
     conda:
         "../environment.yml"
     shell:
-        "python src/scripts/lm_figures.py lambda_sweep --params {params.lm:q} {params.metrics}"
+        "python \"$FAIRL_SCRIPTS/lm_figures.py\" lambda_sweep --params {params.lm:q} {params.metrics}"
         " --out {output.pdf} {output.png} 2> {log}"
 
 
@@ -250,7 +250,7 @@ rule lm_failure_curriculum_figure:
     conda:
         "../environment.yml"
     shell:
-        "python src/scripts/lm_figures.py failure_curriculum --params {params.lm:q} {params.rounds}"
+        "python \"$FAIRL_SCRIPTS/lm_figures.py\" failure_curriculum --params {params.lm:q} {params.rounds}"
         " --out {output.pdf} {output.png} 2> {log}"
 
 
@@ -274,7 +274,7 @@ rule lm_rerlhf_training_figure:
     conda:
         "../environment.yml"
     shell:
-        "python src/scripts/lm_figures.py rerlhf_training --params {params.lm:q} {params.logs}"
+        "python \"$FAIRL_SCRIPTS/lm_figures.py\" rerlhf_training --params {params.lm:q} {params.logs}"
         " --out {output.pdf} {output.png} 2> {log}"
 
 
@@ -300,5 +300,5 @@ rule lm_reward_distributions_figure:
     conda:
         "../environment.yml"
     shell:
-        "python src/scripts/lm_figures.py reward_distributions --params {params.lm:q} {params.inputs}"
+        "python \"$FAIRL_SCRIPTS/lm_figures.py\" reward_distributions --params {params.lm:q} {params.inputs}"
         " --out {output.pdf} {output.png} 2> {log}"

@@ -1,7 +1,7 @@
 rule synthetic_benchmark:
     output:
         metrics="results/synthetic/metrics_per_seed.csv",
-        rounds="results/synthetic/failure_rounds.csv",
+        rounds="work/synthetic/failure_rounds.csv",
     params:
         synthetic=as_json(config["synthetic"]),
     log:
@@ -15,7 +15,7 @@ rule synthetic_benchmark:
     conda:
         "../environment.yml"
     shell:
-        "python src/scripts/synthetic_benchmark.py --params {params.synthetic:q}"
+        "python \"$FAIRL_SCRIPTS/synthetic_benchmark.py\" --params {params.synthetic:q}"
         " --metrics {output.metrics} --rounds {output.rounds} --workers {threads} 2> {log}"
 
 
@@ -43,5 +43,5 @@ rule synthetic_report:
     conda:
         "../environment.yml"
     shell:
-        "python src/scripts/synthetic_report.py --metrics {input.metrics} --rounds {input.rounds}"
+        "python \"$FAIRL_SCRIPTS/synthetic_report.py\" --metrics {input.metrics} --rounds {input.rounds}"
         " --csv {output.csv} --markdown {output.markdown} --figures {output.pdf} {output.png} 2> {log}"

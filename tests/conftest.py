@@ -1,3 +1,4 @@
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -36,3 +37,35 @@ def tiny_policy(tmp_path_factory):
     from fairl.policies import build_tiny_policy
 
     return str(build_tiny_policy(tmp_path_factory.mktemp("tiny") / "policy", CORPUS, seed=0))
+
+
+# What a fresh clone does not have: everything .gitignore keeps out of the repository (and git's own folder).
+NOT_IN_A_CLONE = {".git", ".venv", "out", "work", "logs", ".snakemake", ".pytest_cache", ".hypothesis", "report.html"}
+
+
+def _ignored(path: Path) -> bool:
+    return path.name in {"__pycache__"} or path.name.endswith(".egg-info") or path.relative_to(REPO).as_posix() == "benchmarks/out"
+
+
+def fresh_clone(root: Path) -> Path:
+    """Copy the repository into `root` as a clone would hold it: tracked files, committed results and figures
+    included, nothing that git ignores (no outputs of earlier runs, no environment). Links stay links."""
+    root.mkdir(parents=True, exist_ok=True)
+    for source in sorted(REPO.iterdir()):
+        if source.name in NOT_IN_A_CLONE:
+            continue
+        target = root / source.name
+        if source.is_symlink():
+            target.symlink_to(source.readlink())
+        elif source.is_dir():
+            shutil.copytree(source, target, symlinks=True,
+                            ignore=lambda folder, names: [n for n in names if _ignored(Path(folder) / n)])
+        else:
+            shutil.copy2(source, target)
+    return root
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    """Every file under `root` (links not followed) and its bytes."""
+    return {path.relative_to(root).as_posix(): path.read_bytes()
+            for path in sorted(root.rglob("*")) if path.is_file() and not path.is_symlink()}

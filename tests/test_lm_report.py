@@ -295,7 +295,7 @@ def comparison(args, fa_better: bool) -> pd.DataFrame:
     metrics = pd.concat([fake_metrics(fa_better, seed=i).assign(policy=p) for i, p in enumerate(POLICIES)])
     toxicity = pd.concat([fake_toxicity(fa_better).assign(policy=p) for p in POLICIES])
     generations = {p: fake_generations(fa_better) for p in POLICIES}
-    return compare(load_claims(REPO / "paper_figures/paper_claims.yaml"), lt.classification_table(metrics, design),
+    return compare(load_claims(REPO / "config/paper_claims.yaml"), lt.classification_table(metrics, design),
                    lt.starc_table(metrics, design),
                    lt.rerlhf_toxicity_table(toxicity, design, generations, "equal_budget", 500))
 
@@ -354,7 +354,7 @@ def test_paper_vs_reproduced_script_verdicts(inputs, tmp_path):
         assert done.returncode == 0, done.stderr[-2000:]
     out = tmp_path / "paper_vs_reproduced.md"
     done = script("lm_tables.py", "paper_vs_reproduced", "--params", json.dumps({"config_label": "fake"}),
-                  "--claims", str(REPO / "paper_figures/paper_claims.yaml"), "--classification",
+                  "--claims", str(REPO / "config/paper_claims.yaml"), "--classification",
                   str(tables["classification"]), "--starc", str(tables["starc"]), "--toxicity",
                   str(tables["rerlhf_toxicity"]), "--csv", str(tmp_path / "pvr.csv"), "--markdown", str(out))
     assert done.returncode == 0, done.stderr[-2000:]

@@ -1,7 +1,12 @@
 """RLHF stage (fairl.rlhf) on a tiny random GPT-NeoX: outputs, logging, resume, determinism, bad input."""
 
 import math
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from dataclasses import replace
 
 import numpy as np
@@ -9,8 +14,11 @@ import pytest
 import torch
 from transformers import AutoConfig
 
+from fairl.io import LOCK_NAME, DirectoryBusyError, exclusive_writer
 from fairl.policies import build_tiny_policy, load_tokenizer
 from fairl.rlhf import RLHFConfig, read_log, train_rlhf
+
+REPO = __import__('pathlib').Path(__file__).resolve().parents[1]
 
 CORPUS = ["the cat sat on the mat", "a dog ran far away", "hello world again",
           "bananas are yellow and tasty", "every evening seven green trees"] * 4
@@ -64,6 +72,7 @@ def test_short_run_writes_final_policy_and_log(base, tmp_path):
     assert load_tokenizer(str(final)).pad_token is not None
     assert AutoConfig.from_pretrained(final).use_cache  # training switches it off; generation wants it
     assert not list((tmp_path / "run").glob(".final.*"))
+    assert (final / "training_log.csv").read_text() == (tmp_path / "run" / "log.csv").read_text()  # published with it
     rows = read_log(tmp_path / "run")
     assert [row["step"] for row in rows] == [1, 2, 3, 4]
     for row in rows:
@@ -183,3 +192,64 @@ def test_rerun_of_a_finished_run_mid_epoch_takes_no_extra_step(base, tmp_path):
     assert [r["step"] for r in read_log(tmp_path / "run")] == [1, 2]
     assert [without_time(r) for r in read_log(tmp_path / "run")] == [without_time(r) for r in first_log]
     assert same_weights(tmp_path / "first", final)
+
+
+HOLD = """
+import sys, time
+from fairl.io import exclusive_writer
+with exclusive_writer(sys.argv[1], "RLHF"):
+    print("held", flush=True)
+    time.sleep(120)
+"""
+
+
+def holder(directory):
+    """A second live process holding the directory's writer lock (like an orphaned RLHF job)."""
+    process = subprocess.Popen([sys.executable, "-c", HOLD, str(directory)], stdout=subprocess.PIPE, text=True)
+    assert process.stdout.readline().strip() == "held"
+    return process
+
+
+def test_a_second_writer_of_a_live_run_is_refused_with_its_pid(base, tmp_path):
+    process = holder(tmp_path / "run")
+    try:
+        with pytest.raises(DirectoryBusyError, match=rf"another live process \(pid {process.pid} on .*kill {process.pid}"):
+            train_rlhf(base, PROMPTS, fewer_a, tmp_path / "run", FAST)
+        assert not (tmp_path / "run" / "checkpoints").exists()  # refused before touching anything
+    finally:
+        process.kill()
+        process.wait()
+
+
+def test_a_killed_writers_lock_is_stale_and_taken_over(base, tmp_path, caplog):
+    process = holder(tmp_path / "run")
+    os.kill(process.pid, signal.SIGKILL)  # no chance to release: the file still names it
+    process.wait()
+    assert str(process.pid) in (tmp_path / "run" / LOCK_NAME).read_text()
+    with caplog.at_level("WARNING", logger="fairl.io"):
+        final = train_rlhf(base, PROMPTS, fewer_a, tmp_path / "run", FAST)
+    assert final.is_dir() and "stale lock" in caplog.text and str(process.pid) in caplog.text
+    assert (tmp_path / "run" / LOCK_NAME).read_text() == ""  # released cleanly
+
+
+def test_writer_lock_is_released_on_error(tmp_path):
+    with pytest.raises(KeyError):
+        with exclusive_writer(tmp_path, "test"):
+            raise KeyError("boom")
+    with exclusive_writer(tmp_path, "test") as lock:
+        assert str(os.getpid()) in lock.read_text()
+
+
+def test_rlhf_script_refuses_a_directory_in_use_and_names_the_process(tmp_path):
+    """The rule's entry point, as Snakemake runs it: a clear error naming the live process, exit code 1."""
+    process = holder(tmp_path / "run")
+    try:
+        started = time.monotonic()
+        done = subprocess.run([sys.executable, "src/scripts/rlhf.py", "--params", "{}", "--policy", "missing",
+                               "--prompts", "missing.parquet", "--judge", "missing", "--out", str(tmp_path / "run")],
+                              cwd=REPO, capture_output=True, text=True, timeout=300)
+        assert done.returncode != 0 and f"pid {process.pid}" in done.stderr and "DirectoryBusyError" in done.stderr, done.stderr
+        assert time.monotonic() - started < 300
+    finally:
+        process.kill()
+        process.wait()

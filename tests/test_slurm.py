@@ -23,16 +23,12 @@ import pandas as pd
 import pytest
 import yaml
 
-from tests.conftest import REPO
-from tests.test_workflow import TINY
+from tests.conftest import REPO, fresh_clone
+from tests.test_workflow import OUT, TINY
 
 pytestmark = [pytest.mark.slurm, pytest.mark.slow]
 
 PROFILES = ("--profile", "slurm", "--profile", "tests/slurm")
-# What a run of the workflow reads (those that exist), and the profiles as users have them.
-WORKFLOW = ("Snakefile", "environment.yml", "rules", "config", "src", "tests/config", "report",
-            "paper_figures/paper_claims.yaml")
-PROFILE_FILES = ("profiles", "slurm", "local", "tests/slurm")
 LM_RULES = {"prompts", "policy", "judge", "rlhf", "pairs", "features", "irl", "toxicity"}
 GPU_RULES = {"rlhf", "pairs", "features", "toxicity"}
 SUBMITTED = re.compile(r"Job (\d+) has been submitted with SLURM jobid (\d+) \(log: (\S+?)\)")
@@ -48,20 +44,6 @@ def _unavailable() -> str | None:
     if not (shutil.which("slurmctld") and shutil.which("munged")) and not shutil.which("apt-get"):
         return "SLURM is not installed and there is no apt-get to install it"
     return None
-
-
-def copy_workflow(root: Path, names=WORKFLOW) -> Path:
-    """Copy the workflow (files, folders, symbolic links as links) into the empty folder `root`."""
-    for name in names:
-        source, target = REPO / name, root / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if source.is_symlink():
-            target.symlink_to(source.readlink())
-        elif source.is_dir():
-            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
-        elif source.exists():
-            shutil.copy(source, target)
-    return root
 
 
 @dataclass
@@ -119,7 +101,7 @@ def cluster(tmp_path_factory):
 @pytest.fixture(scope="module")
 def local_run(tmp_path_factory):
     """The same tiny workflow with the local executor: the reference the cluster run must match."""
-    workdir = copy_workflow(tmp_path_factory.mktemp("local"))
+    workdir = fresh_clone(tmp_path_factory.mktemp("local"))
     done = snakemake(workdir, "all", "--cores", "2", "--configfile", TINY)
     assert done.returncode == 0, done.output[-5000:]
     return workdir, done
@@ -127,7 +109,7 @@ def local_run(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def cluster_run(cluster, local_run, tmp_path_factory):
-    workdir = copy_workflow(tmp_path_factory.mktemp("cluster"), WORKFLOW + PROFILE_FILES)
+    workdir = fresh_clone(tmp_path_factory.mktemp("cluster"))
     done = snakemake(workdir, *PROFILES, "all", env=cluster["env"])
     assert done.returncode == 0, done.output[-5000:]
     return workdir, done
@@ -148,8 +130,9 @@ def _squeue(cluster) -> dict[int, str]:
 
 def _products(workdir: Path) -> list[str]:
     """Every table and figure of a run (provenance sidecars excluded)."""
-    files = [p for top in ("results", "paper_figures") for p in (workdir / top).rglob("*") if p.is_file()]
-    return sorted(str(p.relative_to(workdir)) for p in files if not p.name.endswith(".meta.json"))
+    root = workdir / OUT
+    files = [p for top in ("results", "paper_figures") for p in (root / top).rglob("*") if p.is_file()]
+    return sorted(str(p.relative_to(root)) for p in files if not p.name.endswith(".meta.json"))
 
 
 TIMING_COLUMNS = {"wall_seconds", "seconds", "elapsed_seconds"}
@@ -196,7 +179,7 @@ def test_tiny_workflow_through_the_slurm_profile_matches_a_local_run(cluster, lo
     assert products == _products(workdir)
     assert {"results/synthetic/benchmark.md", "paper_figures/synthetic_benchmark.pdf"} <= set(products)
     assert any(name.endswith("toxicity.csv") for name in products) and any(name.endswith(".png") for name in products)
-    assert [name for name in products if not _same(local / name, workdir / name)] == []
+    assert [name for name in products if not _same(local / OUT / name, workdir / OUT / name)] == []
 
     assert done.seconds < TEN_MINUTES
 
@@ -214,7 +197,7 @@ def _failing_config(workdir: Path, broken: bool) -> Path:
 
 def test_a_failing_cluster_job_fails_the_run_and_a_rerun_completes_only_what_is_missing(cluster, cluster_run):
     workdir, _ = cluster_run
-    outputs = ("results/synthetic/metrics_per_seed.csv", "results/synthetic/failure_rounds.csv")
+    outputs = ("results/synthetic/metrics_per_seed.csv", "work/synthetic/failure_rounds.csv")
     before = _mtimes(workdir)
 
     failed = snakemake(workdir, *PROFILES, "all", "--configfile", str(_failing_config(workdir, broken=True)), env=cluster["env"])
@@ -234,22 +217,23 @@ def test_a_failing_cluster_job_fails_the_run_and_a_rerun_completes_only_what_is_
         assert slurm_log.is_relative_to(workdir) and slurm_log.exists()
         assert "rule synthetic_benchmark:" in slurm_log.read_text()
     assert len(errors) == 3 and len({m for m in re.findall(r"external_jobid: (\d+)", failed.output)}) == 3
-    assert "margin must be > 0" in (workdir / "logs/synthetic_benchmark.log").read_text()
-    assert [name for name in outputs if (workdir / name).exists()] == []
+    assert "margin must be > 0" in (workdir / OUT / "logs/synthetic_benchmark.log").read_text()
+    assert [name for name in outputs if (workdir / OUT / name).exists()] == []
     after_failure = _mtimes(workdir)
-    rerun_in_failed_run = {name for name in before if after_failure.get(name) != before[name] and not _synthetic(name)}
+    rerun_in_failed_run = {name for name in before if after_failure.get(name) != before[name] and not _downstream_of_synthetic(name)}
     assert rerun_in_failed_run and all("toxicity" in name or "/eval/" in name or _after_toxicity(name, ran)
                                        for name in rerun_in_failed_run)
 
     fixed = snakemake(workdir, *PROFILES, "all", "--configfile", str(_failing_config(workdir, broken=False)), env=cluster["env"])
     assert fixed.returncode == 0, fixed.output[-5000:]
-    assert sorted(rule for rule, _, _ in fixed.submitted().values()) == sorted(["synthetic_benchmark", "synthetic_report", *late])
-    assert all((workdir / name).exists() for name in outputs)
+    assert sorted(rule for rule, _, _ in fixed.submitted().values()) == sorted(
+        ["synthetic_benchmark", "synthetic_report", "reproduction", *late])
+    assert all((workdir / OUT / name).exists() for name in outputs)
     # Nothing of the language-model chain ran again: not what finished before, nor what finished
     # during the failed run (toxicity).
     after_fix = _mtimes(workdir)
     assert {name for name in after_fix if after_fix[name] != after_failure.get(name)
-            and not _synthetic(name) and not _after_toxicity(name, late)} == set()
+            and not _downstream_of_synthetic(name) and not _after_toxicity(name, late)} == set()
 
 
 AFTER_TOXICITY = {"lm_rerlhf_toxicity_table": "results/lm/rerlhf_toxicity.", "paper_vs_reproduced": "results/paper_vs_reproduced."}
@@ -261,14 +245,16 @@ def _after_toxicity(name: str, rules) -> bool:
     return any(name.startswith(AFTER_TOXICITY[rule]) for rule in rules if rule in AFTER_TOXICITY)
 
 
-def _synthetic(name: str) -> bool:
-    return name.startswith(("results/synthetic/", "paper_figures/synthetic_"))
+def _downstream_of_synthetic(name: str) -> bool:
+    """An output of the synthetic benchmark, its report, or the reproduction check that reads every table."""
+    return name.startswith(("results/synthetic/", "work/synthetic/", "paper_figures/synthetic_", "results/reproduction."))
 
 
 def _mtimes(workdir: Path) -> dict[str, int]:
     """Modification time of every output file of the workflow (logs and Snakemake's own files excluded)."""
-    files = [p for top in ("results", "paper_figures", "work") for p in (workdir / top).rglob("*") if p.is_file()]
-    return {str(p.relative_to(workdir)): p.stat().st_mtime_ns for p in files}
+    root = workdir / OUT
+    files = [p for top in ("results", "paper_figures", "work") for p in (root / top).rglob("*") if p.is_file()]
+    return {str(p.relative_to(root)): p.stat().st_mtime_ns for p in files}
 
 
 def test_ci_overlay_changes_only_config_polling_and_partition():

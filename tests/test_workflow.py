@@ -14,19 +14,17 @@ import pandas as pd
 import pytest
 import yaml
 
-from tests.conftest import REPO
+from tests.conftest import REPO, fresh_clone, snapshot
 
 TINY = "tests/config/tiny.yaml"
 
 
+OUT = yaml.safe_load((REPO / TINY).read_text())["output_root"]  # where the tiny config's outputs go
+
+
 def copy_repo(root: Path) -> Path:
-    """What the workflow reads: Snakefile, rules, config, scripts, captions and the paper's numbers."""
-    for name in ("Snakefile", "environment.yml", "paper_figures/paper_claims.yaml"):
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(REPO / name, root / name)
-    for name in ("rules", "config", "src", "report", "tests/config"):
-        shutil.copytree(REPO / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
-    return root
+    """A fresh clone: the repository without anything git ignores (committed results and figures included)."""
+    return fresh_clone(root)
 
 
 @pytest.fixture(scope="module")
@@ -41,9 +39,19 @@ def run(workdir: Path, *args: str, configfile: str | Path = TINY) -> subprocess.
 
 
 def test_all_builds_every_target_with_finite_numbers(workdir):
+    before = snapshot(workdir)
     done = run(workdir, "all")
     assert done.returncode == 0, done.stderr[-3000:]
-    table = pd.read_csv(workdir / "results/synthetic/benchmark.csv")
+    # A run of another configuration in a checkout leaves every committed file as it was (the default
+    # results and figures included) and writes only under its output root (and git-ignored caches).
+    after = snapshot(workdir)
+    assert [name for name in before if after.get(name) != before[name]] == []
+    written = [name for name in after if name not in before]
+    assert written and [n for n in written if not n.startswith((f"{OUT}/", ".snakemake/")) and "__pycache__" not in n] == []
+    # It ends with the reproduction check: no reference for the tiny config, said in one line at the end.
+    assert "reproduction: no committed reference for this configuration" in done.stdout + done.stderr
+    assert (workdir / OUT / "results/reproduction.md").is_file()
+    table = pd.read_csv(workdir / OUT / "results/synthetic/benchmark.csv")
     synthetic = yaml.safe_load((workdir / "tests/config/tiny.yaml").read_text())["synthetic"]
     for (generator, regime), group in table.groupby(["generator", "regime"], sort=False):
         assert list(group["variant"]) == [v["name"] for v in synthetic["variants"]], (generator, regime)
@@ -55,45 +63,45 @@ def test_all_builds_every_target_with_finite_numbers(workdir):
     fa = table[table["method"].str.startswith("fa_")]  # each FA variant paired with its standard IRL, with a verdict
     assert fa["starc_iid_verdict"].isin(["holds", "contradicted", "inconclusive"]).all()
     assert np.isfinite(fa[["starc_iid_diff", "starc_iid_diff_low", "starc_iid_diff_high"]].to_numpy()).all()
-    assert "±" in (workdir / "results/synthetic/benchmark.md").read_text()
+    assert "±" in (workdir / OUT / "results/synthetic/benchmark.md").read_text()
     for figure in ("synthetic_benchmark.pdf", "synthetic_benchmark.png"):
-        assert (workdir / "paper_figures" / figure).stat().st_size > 10_000
-    log = (workdir / "logs/synthetic_benchmark.log").read_text()
+        assert (workdir / OUT / "paper_figures" / figure).stat().st_size > 10_000
+    log = (workdir / OUT / "logs/synthetic_benchmark.log").read_text()
     assert "params" in log and "starc_pairs" in log
 
 
 def test_language_model_chain_outputs(workdir):
     config = yaml.safe_load((workdir / TINY).read_text())["lm"]
-    judges = pd.read_csv(workdir / "results/lm/judge_auc.csv")
+    judges = pd.read_csv(workdir / OUT / "results/lm/judge_auc.csv")
     assert len(judges) == 2 and judges["test_auc"].between(0.5, 1).all()
     policy = config["policies"][0]["name"]
-    irl = pd.read_csv(workdir / f"results/lm/{policy}/irl_metrics_per_seed.csv")
+    irl = pd.read_csv(workdir / OUT / f"results/lm/{policy}/irl_metrics_per_seed.csv")
     assert list(dict.fromkeys(irl["variant"])) == [v["name"] for v in config["irl"]["variants"]]
     assert len(irl) == len(config["irl"]["variants"]) * len(config["irl"]["regimes"]) * len(config["irl"]["seeds"])
     assert set(irl["regime"]) == set(config["irl"]["regimes"])
     assert irl["gradient_evaluations"].gt(0).all() and irl["converged"].dtype == bool
     assert np.isfinite(irl[["pair_accuracy", "auc", "f1", "starc", "pearson"]].to_numpy()).all()
-    toxicity = pd.read_csv(workdir / f"results/lm/{policy}/toxicity.csv")
+    toxicity = pd.read_csv(workdir / OUT / f"results/lm/{policy}/toxicity.csv")
     assert set(toxicity["reward"]) == {"base", "ground_truth", *config["rerlhf"]}
     assert toxicity["toxic_share"].between(0, 1).all() and (toxicity["n_prompts"] == config["prompts"]["sizes"]["eval"]).all()
     kl = toxicity.groupby("reward")["kl_to_base"].first()
     assert kl["base"] == 0 and np.isfinite(kl.to_numpy()).all() and (kl.drop("base") > 0).all()
-    pairs = pd.read_parquet(workdir / f"work/{policy}/pairs.parquet")
+    pairs = pd.read_parquet(workdir / OUT / f"work/{policy}/pairs.parquet")
     assert len(pairs) == config["prompts"]["sizes"]["pairs"]
     assert (pairs["completion_aligned"] != pairs["completion_base"]).mean() > 0.5  # RLHF moved the policy
-    steps = pd.read_csv(workdir / f"work/{policy}/rlhf/ground_truth/final/training_log.csv")
+    steps = pd.read_csv(workdir / OUT / f"work/{policy}/rlhf/ground_truth/final/training_log.csv")
     assert steps["step"].tolist() == list(range(1, config["rlhf"]["steps"] + 1))
-    sidecar = json.loads((workdir / f"work/{policy}/pairs.parquet.meta.json").read_text())
+    sidecar = json.loads((workdir / OUT / f"work/{policy}/pairs.parquet.meta.json").read_text())
     assert sidecar["stage"] == "pairs" and sidecar["seed"] == config["seed"] and "torch" in sidecar["versions"]
 
 
 def test_every_report_table_and_figure_has_rows_and_finite_numbers(workdir):
     config = yaml.safe_load((workdir / TINY).read_text())["lm"]
-    tables = {name: pd.read_csv(workdir / f"results/lm/{name}.csv")
+    tables = {name: pd.read_csv(workdir / OUT / f"results/lm/{name}.csv")
               for name in ("classification", "starc", "rerlhf_toxicity", "ablations", "failure_pairs")}
     for name, table in tables.items():
         assert len(table) > 0, name
-        markdown = (workdir / f"results/lm/{name}.md").read_text()
+        markdown = (workdir / OUT / f"results/lm/{name}.md").read_text()
         if name in ("classification", "starc", "ablations"):  # mean ± sd over seeds
             assert "±" in markdown, name
     methods = {v["method"] for v in config["irl"]["variants"] if not v.get("hyperparameters", {}).keys() - {"steps", "rounds"}}
@@ -108,21 +116,24 @@ def test_every_report_table_and_figure_has_rows_and_finite_numbers(workdir):
     assert np.isfinite(numbers.to_numpy()).all()
     fa = toxicity[toxicity["role"] == "fa_irl"]  # FA-IRL − IRL over the same prompts, with a verdict
     assert len(fa) > 0 and fa["toxic_share_verdict"].isin(["holds", "contradicted", "inconclusive"]).all()
-    comparison = (workdir / "results/paper_vs_reproduced.md").read_text()
+    comparison = (workdir / OUT / "results/paper_vs_reproduced.md").read_text()
     assert "0.802" in comparison and "0.922" in comparison  # the paper's F1 and AUC beside ours
     figures = ["synthetic_benchmark", "lm_classification", "lm_starc", "lm_rerlhf_training", "lm_lambda_sweep",
                "lm_failure_curriculum", "lm_reward_distributions"]
     for figure in figures:
         for ext in ("pdf", "png"):
-            assert (workdir / f"paper_figures/{figure}.{ext}").stat().st_size > 5_000, f"{figure}.{ext}"
+            assert (workdir / OUT / f"paper_figures/{figure}.{ext}").stat().st_size > 5_000, f"{figure}.{ext}"
 
 
-def test_report_html_is_self_contained(workdir):
+def test_report_html_is_self_contained_and_its_captions_render(workdir):
+    """The README's report command, run for real on the tiny run; it lands in the output root."""
     done = subprocess.run([sys.executable, "-m", "snakemake", "--report", "report.html", "--configfile", TINY],
                           cwd=workdir, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
-    html = (workdir / "report.html").read_text(errors="replace")
-    assert len(html) > 100_000 and "lm_classification" in html and "paper_vs_reproduced" in html
+    html = (workdir / OUT / "report.html").read_text(errors="replace")
+    assert len(html) > 100_000 and "lm_classification" in html and "paper_vs_reproduced" in html and "reproduction" in html
+    for problem in ("System Message", "Undefined substitution", "ERROR/", "WARNING/"):  # docutils' error boxes
+        assert problem not in html, problem
 
 
 def test_second_run_has_nothing_to_do(workdir):
@@ -151,6 +162,7 @@ def _without_wall_time(log: bytes) -> bytes:
 def comparable_outputs(root: Path) -> dict[str, bytes]:
     """Every table and figure, and the RLHF step logs without their wall-clock column."""
     files = {}
+    root = root / OUT
     for folder in ("results", "paper_figures"):
         for path in sorted((root / folder).rglob("*")):
             if path.is_file() and not path.name.endswith(".meta.json"):
@@ -160,24 +172,56 @@ def comparable_outputs(root: Path) -> dict[str, bytes]:
     return files
 
 
-def test_killed_run_resumes_to_identical_outputs(workdir, tmp_path_factory):
-    """SIGINT while the chain runs (once the pairs exist), then a restart: same outputs as uninterrupted."""
-    other = copy_repo(tmp_path_factory.mktemp("killed"))
+def start(root: Path) -> subprocess.Popen:
     command = [sys.executable, "-m", "snakemake", "all", "--cores", "2", "--configfile", TINY]
-    process = subprocess.Popen(command, cwd=other, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    marker = other / "work/tiny/pairs.parquet"
+    return subprocess.Popen(command, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def wait_for(process: subprocess.Popen, ready) -> None:
     deadline = time.monotonic() + 600
-    while process.poll() is None and not marker.exists() and time.monotonic() < deadline:
+    while process.poll() is None and not ready() and time.monotonic() < deadline:
         time.sleep(0.2)
     assert process.poll() is None, "the run finished before it could be interrupted"
-    process.send_signal(signal.SIGINT)
-    assert process.wait(timeout=120) != 0
-    assert not (other / "results/lm/tiny/toxicity.csv").exists()
-    resumed = run(other, "all", "--rerun-incomplete")
-    assert resumed.returncode == 0, resumed.stderr[-3000:]
-    first, second = comparable_outputs(workdir), comparable_outputs(other)
+
+
+def assert_same_outputs(first: Path, second: Path) -> None:
+    first, second = comparable_outputs(first), comparable_outputs(second)
     assert sorted(second) == sorted(first)
     assert [name for name in first if second[name] != first[name]] == []
+
+
+def test_interrupted_run_resumes_to_identical_outputs(workdir, tmp_path_factory):
+    """Ctrl-C (SIGINT) once the pairs exist, then the README's restart (--rerun-incomplete): same outputs."""
+    other = copy_repo(tmp_path_factory.mktemp("interrupted"))
+    process = start(other)
+    wait_for(process, (other / OUT / "work/tiny/pairs.parquet").exists)
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=120) != 0
+    assert not (other / OUT / "results/lm/tiny/toxicity.csv").exists()
+    resumed = run(other, "all", "--rerun-incomplete")
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert_same_outputs(workdir, other)
+
+
+def test_killed_run_recovers_with_the_readme_sequence(workdir, tmp_path_factory):
+    """SIGKILL of Snakemake while RLHF runs: its job lives on as an orphan and the lock stays. The README's
+    sequence (stop the orphans, --unlock, restart with --rerun-incomplete) ends with the same outputs."""
+    other = copy_repo(tmp_path_factory.mktemp("killed"))
+    process = start(other)
+    lock = other / OUT / "work/tiny/rlhf/ground_truth/.writer.lock"
+    wait_for(process, lambda: lock.is_file() and lock.stat().st_size > 0)
+    process.kill()
+    process.wait()
+    locked = run(other, "all")  # refused at once: the killed run still holds the lock
+    assert locked.returncode != 0 and "--unlock" in locked.stdout + locked.stderr
+    sequence = [f'pkill -f "$PWD/src/scripts/"',
+                f"{sys.executable} -m snakemake --unlock all --configfile {TINY}"]
+    for command in sequence:
+        done = subprocess.run(["bash", "-c", command], cwd=other, capture_output=True, text=True, timeout=300)
+        assert done.returncode in (0, 1) if command.startswith("pkill") else done.returncode == 0, done.stderr[-3000:]
+    resumed = run(other, "all", "--rerun-incomplete")
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert_same_outputs(workdir, other)
 
 
 def test_config_change_reruns_the_benchmark(workdir):

@@ -14,6 +14,7 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 import pandas as pd
 import torch
+from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from fairl.evaluation import reward_metrics
@@ -26,8 +27,14 @@ log = logging.getLogger(__name__)
 
 
 def _one_seed(task):
-    generators, regimes, variants, seed, test_fraction, n_iid_outputs = task
+    """One seed of every generator, regime and variant, on one thread (torch and BLAS alike), so its numbers
+    depend neither on the number of workers nor on the thread settings of the environment."""
     torch.set_num_threads(1)
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _fit_seed(*task)
+
+
+def _fit_seed(generators, regimes, variants, seed, test_fraction, n_iid_outputs):
     metrics, rounds = [], []
     for gen_name, generator in generators.items():
         data = make_synthetic_preferences(generator, seed)

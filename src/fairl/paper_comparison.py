@@ -1,6 +1,6 @@
 """Paper vs reproduced: every number the paper reports beside this run's, and a verdict on each claim.
 
-The paper's numbers are data (paper_figures/paper_claims.yaml), read by `load_claims`. A
+The paper's numbers are data (config/paper_claims.yaml), read by `load_claims`. A
 qualitative claim "FA-IRL beats IRL on m" is checked once per policy, optimisation regime,
 objective (max-margin, max-entropy) and judge, on the paired difference FA-IRL − IRL that the
 reproduced tables carry (`<m>_diff`, its 95% interval and verdict: over seeds for F1, AUC and

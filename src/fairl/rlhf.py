@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from fairl.io import exclusive_writer
 from fairl.policies import load_tokenizer, resolve_device
 
 RewardFn = Callable[[list[str], list[str]], np.ndarray]
@@ -191,7 +192,14 @@ def train_rlhf(policy_dir: str | Path, prompts: list[str], reward_fn: RewardFn, 
     Checkpoints go to `out_dir/checkpoints/`; called again with the same out_dir, training resumes from
     the latest complete checkpoint. `out_dir/log.csv` has one row per optimiser step. Checkpoints of a
     run with other settings raise, or with `restart_if_changed` are discarded (logged) and training
-    starts over: what a workflow re-running the stage after a config change wants."""
+    starts over: what a workflow re-running the stage after a config change wants. While it runs, out_dir
+    is locked (`fairl.io.exclusive_writer`): a second process on the same out_dir stops with an error
+    naming this one. The step log is also published as `final/training_log.csv`."""
+    with exclusive_writer(out_dir, "RLHF"):
+        return _train_rlhf(policy_dir, prompts, reward_fn, out_dir, config, toxicity_fn, restart_if_changed)
+
+
+def _train_rlhf(policy_dir, prompts, reward_fn, out_dir, config, toxicity_fn, restart_if_changed) -> Path:
     import torch
     from datasets import Dataset
     from transformers import AutoConfig
@@ -279,6 +287,7 @@ def train_rlhf(policy_dir: str | Path, prompts: list[str], reward_fn: RewardFn, 
     shutil.rmtree(tmp, ignore_errors=True)
     model.save_pretrained(tmp)
     trainer.processing_class.save_pretrained(tmp)
+    shutil.copy(log_path, tmp / "training_log.csv")
     old = out_dir / f".final.old-{os.getpid()}"
     if final.exists():
         os.replace(final, old)

@@ -74,6 +74,13 @@ def failure_pairs(args, params: dict) -> None:
     write(top, lt.failure_pairs_markdown(top, count, report["max_chars"]), args, title, params)
 
 
+def _shown_path(path: str) -> str:
+    """A path as the README names it: relative to the repository when inside it (no machine-specific prefix)."""
+    repository = Path(__file__).resolve().parents[2]
+    resolved = Path(path).resolve()
+    return resolved.relative_to(repository).as_posix() if resolved.is_relative_to(repository) else path
+
+
 def main() -> None:
     parser = _common.parser(__doc__)
     parser.add_argument("table", choices=TABLES)
@@ -95,7 +102,7 @@ def main() -> None:
         toxicity = lt.read_checked(args.toxicity[0], ["policy", "role", "objective", "variant", "judge", "toxic_share"])
         table = compare(load_claims(args.claims), tables["classification"], tables["starc"], toxicity)
         title = (f"Paper vs reproduced ({params.get('config_label', 'this config')}; paper numbers from "
-                 f"{args.claims})")
+                 f"{_shown_path(args.claims)})")
         return write(table, comparison_markdown(table), args, title, params)
     design = lt.variant_design(params["variants"])
     if args.table == "rerlhf_toxicity":

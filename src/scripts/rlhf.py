@@ -4,17 +4,18 @@
         --judge work/judge [--extracted-reward work/P/irl/rewards/fa_max_margin_seed0.npz] --out work/P/rlhf/ground_truth
 
 Without --extracted-reward the reward is r* (the judge's non-toxic logit); with it, re-RLHF.
-Resumes from the last checkpoint under --out when restarted.
+Resumes from the last checkpoint under --out when restarted; refuses to start while another live process
+writes --out (the error names it).
 """
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pandas as pd
 
 import _common
+from fairl.io import exclusive_writer
 from fairl.irl import LinearReward
 from fairl.judges import load_judge_dir
 from fairl.provenance import require_consistent, write_sidecar
@@ -31,6 +32,12 @@ def main() -> None:
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     _common.setup_logging()
+    # Before anything is loaded: a restarted job stops at once while an orphan of a killed run still writes --out.
+    with exclusive_writer(args.out, "RLHF"):
+        run(args)
+
+
+def run(args) -> None:
     params = args.params
     _common.log_run("rlhf", params)
     prompts = pd.read_parquet(args.prompts)
@@ -47,7 +54,6 @@ def main() -> None:
     # it leaves (undeclared, so that a preempted run can resume) belong to the old config.
     final = train_rlhf(args.policy, prompts, reward_fn, args.out, config, toxicity_fn=judge.toxicity,
                        restart_if_changed=True)
-    shutil.copy(Path(args.out) / "log.csv", final / "training_log.csv")
     write_sidecar(final / "policy", "rlhf", params, config.seed, models={"base": args.policy, "reward": reward_name})
 
 

@@ -1,7 +1,7 @@
 """Fit every IRL variant on the synthetic known-reward benchmark, all seeds.
 
     python src/scripts/synthetic_benchmark.py --params '<json of config["synthetic"]>' \
-        --metrics results/synthetic/metrics_per_seed.csv --rounds results/synthetic/failure_rounds.csv
+        --metrics results/synthetic/metrics_per_seed.csv --rounds work/synthetic/failure_rounds.csv
 """
 
 from __future__ import annotations

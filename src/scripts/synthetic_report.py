@@ -1,7 +1,7 @@
 """Table (CSV + Markdown) and figure (PDF + PNG) of the synthetic benchmark.
 
     python src/scripts/synthetic_report.py --metrics results/synthetic/metrics_per_seed.csv \
-        --rounds results/synthetic/failure_rounds.csv --csv results/synthetic/benchmark.csv \
+        --rounds work/synthetic/failure_rounds.csv --csv results/synthetic/benchmark.csv \
         --markdown results/synthetic/benchmark.md --figures paper_figures/synthetic_benchmark.pdf paper_figures/synthetic_benchmark.png
 """
 

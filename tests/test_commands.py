@@ -1,0 +1,161 @@
+"""Every `snakemake` command the README and the configuration files show runs as written (as a dry run),
+in a fresh clone; the main command there plans every stage of the study; each configuration writes under
+its own output root; the re-plot profile forces exactly the report layer."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import REPO, fresh_clone
+from tests.test_workflow import job_counts
+
+# Commands a dry run cannot stand for, by what marks them, and the test that runs them for real instead.
+NOT_DRY = {"--report": "builds the HTML report from a finished run: run for real on the tiny run by "
+                       "tests/test_workflow.py::test_report_html_is_self_contained_and_its_captions_render"}
+COMMENTED = ["config/*.yaml", "profiles/*/config.yaml", "tests/slurm/config.yaml"]
+SNAKEMAKE = re.compile(r"^(?:\.venv/bin/)?snakemake(?=\s|$)")
+
+
+def _commands_in(line: str) -> list[str]:
+    """The snakemake commands of one shell line: `a && b`, a trailing `# comment`, backticks stripped."""
+    line = re.sub(r"\s+#\s.*$", "", line.strip().strip("`"))
+    return [part.strip() for part in line.split("&&") if SNAKEMAKE.match(part.strip())]
+
+
+def readme_commands(text: str) -> list[str]:
+    """Commands of fenced code blocks (lines joined at a trailing backslash) and of inline code spans."""
+    commands, in_block, pending = [], False, ""
+    for line in text.splitlines():
+        if line.startswith("```"):
+            in_block, pending = not in_block, ""
+            continue
+        if not in_block:
+            for span in re.findall(r"`([^`]+)`", line):
+                commands += _commands_in(span)
+            continue
+        pending += line.rstrip()
+        if pending.endswith("\\"):
+            pending = pending[:-1] + " "
+            continue
+        commands += _commands_in(pending)
+        pending = ""
+    return commands
+
+
+def comment_commands(text: str) -> list[str]:
+    found = []
+    for line in text.splitlines():
+        comment = line.partition("#")[2] if line.lstrip().startswith("#") else ""
+        for span in re.findall(r"`([^`]+)`", comment) or [comment]:
+            start = span.find("snakemake ")
+            if start >= 0 and not span[:start].rstrip().endswith(("-", "_")):
+                found.extend(_commands_in(span[start:]))
+    return found
+
+
+def shown_commands() -> dict[str, str]:
+    """{command: where it is shown}, in order of appearance."""
+    shown = {}
+    for command in readme_commands((REPO / "README.md").read_text()):
+        shown.setdefault(command, "README.md")
+    for pattern in COMMENTED:
+        for path in sorted(REPO.glob(pattern)):
+            for command in comment_commands(path.read_text()):
+                shown.setdefault(command, path.relative_to(REPO).as_posix())
+    for path in ("config/README.md", "results/README.md"):
+        for command in readme_commands((REPO / path).read_text()):
+            shown.setdefault(command, path)
+    return shown
+
+
+SHOWN = shown_commands()
+
+
+def test_the_commands_were_found():
+    """The extraction itself: the README's main command, the paper and SLURM commands, the config comments'."""
+    assert ".venv/bin/snakemake --cores 2 all" in SHOWN
+    assert any("--configfile config/paper.yaml" in c for c in SHOWN)
+    assert any(c.startswith("snakemake --profile slurm") for c in SHOWN)
+    assert any(where.startswith("config/") and where.endswith(".yaml") for where in SHOWN.values())
+    assert len(SHOWN) >= 15
+
+
+@pytest.fixture(scope="module")
+def clone(tmp_path_factory):
+    return fresh_clone(tmp_path_factory.mktemp("clone"))
+
+
+def dry_run(clone: Path, command: str) -> subprocess.CompletedProcess:
+    args = shlex.split(SNAKEMAKE.sub("", command, count=1))
+    if not {"-n", "--dry-run", "--dryrun"} & set(args):
+        args.insert(0, "-n")
+    return subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=clone, capture_output=True, text=True,
+                          timeout=300)
+
+
+def skipped(command: str) -> str | None:
+    return next((reason for mark, reason in NOT_DRY.items() if mark in shlex.split(command)), None)
+
+
+@pytest.fixture(scope="module")
+def dry_runs(clone):
+    """Every shown command's dry run, two at a time (each is a Snakemake start and a DAG build)."""
+    commands = [command for command in SHOWN if not skipped(command)]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return dict(zip(commands, pool.map(lambda command: dry_run(clone, command), commands)))
+
+
+@pytest.mark.parametrize("command", list(SHOWN), ids=list(SHOWN))
+def test_shown_command_runs_as_written(dry_runs, command):
+    if skipped(command):
+        pytest.skip(skipped(command))
+    done = dry_runs[command]
+    assert done.returncode == 0, f"{command} (shown in {SHOWN[command]}):\n{done.stderr[-3000:]}"
+
+
+def rules_of_the_workflow() -> set[str]:
+    return {name for path in (REPO / "rules").glob("*.smk") for name in re.findall(r"^rule (\w+):", path.read_text(), re.M)}
+
+
+def test_main_command_plans_every_stage_on_a_fresh_clone(dry_runs):
+    """Committed results do not short-circuit the study: a fresh clone plans every rule of the workflow."""
+    done = dry_runs[".venv/bin/snakemake --cores 2 all"]
+    assert done.returncode == 0, done.stderr[-3000:]
+    counts = job_counts(done.stdout)
+    assert set(counts) - {"all"} == rules_of_the_workflow()
+    assert counts["rlhf"] == 3 and counts["irl"] == 28
+
+
+def output_root(*configs: str) -> str:
+    merged = {}
+    for config in configs:
+        merged.update(yaml.safe_load((REPO / config).read_text()))
+    return merged["output_root"]
+
+
+def test_every_configuration_has_its_own_output_root():
+    roots = [output_root("config/config.yaml"), output_root("config/config.yaml", "config/paper.yaml"),
+             output_root("config/config.yaml", "tests/config/tiny.yaml")]
+    assert len(set(roots)) == 3 and all(root.startswith("out/") for root in roots)
+    assert "/out/" in (REPO / ".gitignore").read_text().split()  # none of them is committed
+
+
+@pytest.mark.parametrize("root", [".", "results", "paper_figures"])
+def test_an_output_root_over_committed_files_is_refused(clone, root):
+    done = dry_run(clone, f"snakemake all --config output_root={root}")
+    assert done.returncode != 0 and "output_root" in done.stdout + done.stderr
+
+
+def test_replot_profile_forces_exactly_the_report_layer():
+    forced = yaml.safe_load((REPO / "profiles/replot/config.yaml").read_text())["forcerun"]
+    report = re.findall(r"^rule (\w+):", (REPO / "rules/report.smk").read_text(), re.M)
+    assert sorted(forced) == sorted([*report, "synthetic_report", "reproduction"])
+    assert len(forced) == len(set(forced))

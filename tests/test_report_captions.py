@@ -1,0 +1,34 @@
+"""Every caption of `snakemake --report` is valid reStructuredText: no docutils error or warning box."""
+
+import io
+import re
+
+import pytest
+from docutils.core import publish_parts
+
+from tests.conftest import REPO
+
+CAPTIONS = sorted((REPO / "report").glob("*.rst"))
+
+
+def problems(text: str) -> str:
+    """docutils' messages at warning level and above ('' when the text renders cleanly)."""
+    stream = io.StringIO()
+    publish_parts(text, writer="html", settings_overrides={"report_level": 2, "halt_level": 5, "warning_stream": stream})
+    return stream.getvalue()
+
+
+def test_a_substitution_typo_is_caught():
+    """Negative control: the `|F_t|` that once put error boxes in the report."""
+    assert "Undefined substitution" in problems("the failure set size |F_t| per round")
+
+
+def test_every_rule_caption_exists():
+    named = {m for path in (REPO / "rules").glob("*.smk")
+             for m in re.findall(r"report/(\w+)\.rst", path.read_text()) + re.findall(r'lm_report\([^)]*"(\w+)", "', path.read_text())}
+    assert named and named <= {path.stem for path in CAPTIONS}
+
+
+@pytest.mark.parametrize("caption", CAPTIONS, ids=[path.name for path in CAPTIONS])
+def test_caption_renders_without_messages(caption):
+    assert problems(caption.read_text()) == ""

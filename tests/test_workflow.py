@@ -22,14 +22,9 @@ TINY = "tests/config/tiny.yaml"
 OUT = yaml.safe_load((REPO / TINY).read_text())["output_root"]  # where the tiny config's outputs go
 
 
-def copy_repo(root: Path) -> Path:
-    """A fresh clone: the repository without anything git ignores (committed results and figures included)."""
-    return fresh_clone(root)
-
-
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory):
-    return copy_repo(tmp_path_factory.mktemp("repo"))
+    return fresh_clone(tmp_path_factory.mktemp("repo"))
 
 
 def run(workdir: Path, *args: str, configfile: str | Path = TINY) -> subprocess.CompletedProcess:
@@ -192,7 +187,7 @@ def assert_same_outputs(first: Path, second: Path) -> None:
 
 def test_interrupted_run_resumes_to_identical_outputs(workdir, tmp_path_factory):
     """Ctrl-C (SIGINT) once the pairs exist, then the README's restart (--rerun-incomplete): same outputs."""
-    other = copy_repo(tmp_path_factory.mktemp("interrupted"))
+    other = fresh_clone(tmp_path_factory.mktemp("interrupted"))
     process = start(other)
     wait_for(process, (other / OUT / "work/tiny/pairs.parquet").exists)
     process.send_signal(signal.SIGINT)
@@ -206,7 +201,7 @@ def test_interrupted_run_resumes_to_identical_outputs(workdir, tmp_path_factory)
 def test_killed_run_recovers_with_the_readme_sequence(workdir, tmp_path_factory):
     """SIGKILL of Snakemake while RLHF runs: its job lives on as an orphan and the lock stays. The README's
     sequence (stop the orphans, --unlock, restart with --rerun-incomplete) ends with the same outputs."""
-    other = copy_repo(tmp_path_factory.mktemp("killed"))
+    other = fresh_clone(tmp_path_factory.mktemp("killed"))
     process = start(other)
     lock = other / OUT / "work/tiny/rlhf/ground_truth/.writer.lock"
     wait_for(process, lambda: lock.is_file() and lock.stat().st_size > 0)

@@ -163,9 +163,9 @@ def hinge_dual(theta: torch.Tensor, diff_t: torch.Tensor, margin: float, l2: flo
         return float(np.maximum(0.0, margin - th @ d).mean() + l2 * th @ th)
 
     # ftol = 0: run until no step reduces the dual in float64 (ftol = 1e-14 stopped at a 2e-3 gap on the LM pairs).
-    # One BLAS thread: run to ftol = 0, the solve turns the last bits of a multi-threaded d @ α (which depend
-    # on the thread count) into ~1e-4 differences of θ and 20% more or fewer evaluations; pinned, the same
-    # data give the same θ under any OPENBLAS_NUM_THREADS (Snakemake sets it to a rule's threads).
+    # One BLAS thread: run to ftol = 0, the solve amplifies the last bits of a multi-threaded d @ α (which
+    # depend on the thread count) into ~1e-4 differences of θ and 20% more or fewer evaluations; pinned, the
+    # same data give the same θ under any OPENBLAS_NUM_THREADS (Snakemake sets it to a rule's threads).
     with threadpool_limits(limits=1, user_api="blas"):
         result = minimize(negative_dual, np.zeros(n), jac=True, method="L-BFGS-B", bounds=[(0.0, 1.0 / n)] * n,
                           options={"maxiter": max_steps, "maxfun": 2 * max_steps, "ftol": 0.0, "gtol": 1e-12,

@@ -43,9 +43,14 @@ if REWARD_REGIME not in IRL_REGIMES:
     raise ValueError(f"lm.irl.reward_regime {REWARD_REGIME!r} is not one of lm.irl.regimes {IRL_REGIMES}")
 
 
+OFFLINE = "HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1 "
+"""Prefix of the GPU rules' commands: the hub's offline switches. Those jobs read only what the local rules
+materialised under work/, so a compute node without network runs them, and a job that tried to fetch fails."""
+
+
 def lm_params(*sections, **extra):
-    """JSON of the named lm config sections merged with the chain's seed and device."""
-    merged = {"seed": LM["seed"], "device": LM["device"], **extra}
+    """JSON of the named lm config sections merged with the chain's seed, device and precision."""
+    merged = {"seed": LM["seed"], "device": LM["device"], "precision": LM["precision"], **extra}
     for section in sections:
         merged.update(LM[section])
     return as_json(merged)

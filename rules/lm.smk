@@ -1,6 +1,16 @@
 # The language-model chain, per policy (wildcard {policy}: a name in lm.policies):
 # prompts → policy → judge → rlhf (r*) → pairs → features → irl (per variant) → rlhf (extracted) → toxicity.
-# Prompts and the ground-truth judge are shared by every policy.
+# Prompts and the judges are shared by every policy.
+#
+# Assets are materialised once, by the three local rules below (on SLURM they run on the submitting host,
+# where the network is): the prompt set (prompts), each base policy (policy), the r* and evaluation judges
+# (judge), all into work/. The GPU rules read only work/ and run with the hub's offline switches set.
+
+
+localrules:
+    prompts,
+    policy,
+    judge,
 
 
 wildcard_constraints:
@@ -53,6 +63,7 @@ rule policy:
 rule judge:
     output:
         judge=directory("work/judge"),
+        evaluation_judge=directory("work/evaluation_judge"),
         auc="results/lm/judge_auc.csv",
     params:
         lm=lm_params("ground_truth", evaluation_judge=LM["evaluation_judge"]),
@@ -67,7 +78,8 @@ rule judge:
     conda:
         "../environment.yml"
     shell:
-        "python \"$FAIRL_SCRIPTS/judge.py\" --params {params.lm:q} --out {output.judge} --auc {output.auc} 2> {log}"
+        "python \"$FAIRL_SCRIPTS/judge.py\" --params {params.lm:q} --out {output.judge}"
+        " --evaluation-out {output.evaluation_judge} --auc {output.auc} 2> {log}"
 
 
 rule rlhf:
@@ -82,7 +94,7 @@ rule rlhf:
     output:
         final=directory("work/{policy}/rlhf/{reward}/final"),
     params:
-        lm=lm_params("rlhf"),
+        lm=lm_params("rlhf", features=LM["features"]),
         extracted=lambda wc, input: f"--extracted-reward {input.extracted}" if input.extracted else "",
         out="work/{policy}/rlhf/{reward}",
     log:
@@ -97,7 +109,7 @@ rule rlhf:
     conda:
         "../environment.yml"
     shell:
-        "python \"$FAIRL_SCRIPTS/rlhf.py\" --params {params.lm:q} --policy {input.policy} --prompts {input.prompts}"
+        OFFLINE + "python \"$FAIRL_SCRIPTS/rlhf.py\" --params {params.lm:q} --policy {input.policy} --prompts {input.prompts}"
         " --judge {input.judge} {params.extracted} --out {params.out} 2> {log}"
 
 
@@ -107,10 +119,11 @@ rule pairs:
         base=rules.policy.output[0],
         aligned="work/{policy}/rlhf/ground_truth/final",
         judge=rules.judge.output.judge,
+        evaluation_judge=rules.judge.output.evaluation_judge,
     output:
         "work/{policy}/pairs.parquet",
     params:
-        lm=lm_params(generation=LM["generation"], evaluation_judge=LM["evaluation_judge"]),
+        lm=lm_params(generation=LM["generation"]),
     log:
         "logs/{policy}/pairs.log",
     benchmark:
@@ -123,8 +136,9 @@ rule pairs:
     conda:
         "../environment.yml"
     shell:
-        "python \"$FAIRL_SCRIPTS/pairs.py\" --params {params.lm:q} --prompts {input.prompts} --base {input.base}"
-        " --aligned {input.aligned} --judge {input.judge} --out {output} 2> {log}"
+        OFFLINE + "python \"$FAIRL_SCRIPTS/pairs.py\" --params {params.lm:q} --prompts {input.prompts} --base {input.base}"
+        " --aligned {input.aligned} --judge {input.judge} --evaluation-judge {input.evaluation_judge} --out {output}"
+        " 2> {log}"
 
 
 rule features:
@@ -147,7 +161,7 @@ rule features:
     conda:
         "../environment.yml"
     shell:
-        "python \"$FAIRL_SCRIPTS/features.py\" --params {params.lm:q} --pairs {input.pairs} --encoder {input.encoder}"
+        OFFLINE + "python \"$FAIRL_SCRIPTS/features.py\" --params {params.lm:q} --pairs {input.pairs} --encoder {input.encoder}"
         " --out {output} 2> {log}"
 
 
@@ -207,13 +221,14 @@ rule toxicity:
     input:
         prompts=rules.prompts.output[0],
         judge=rules.judge.output.judge,
+        evaluation_judge=rules.judge.output.evaluation_judge,
         base=rules.policy.output[0],
         rlhf=expand("work/{{policy}}/rlhf/{reward}/final", reward=["ground_truth", *RERLHF_SLUGS]),
     output:
         table="results/lm/{policy}/toxicity.csv",
         generations="work/{policy}/eval/generations.parquet",
     params:
-        lm=lm_params(generation=LM["generation"], n_boot=LM["n_boot"], evaluation_judge=LM["evaluation_judge"]),
+        lm=lm_params(generation=LM["generation"], n_boot=LM["n_boot"]),
         rlhf=lambda wc, input: " ".join(f"--rlhf {path.split('/')[-2]}={path}" for path in input.rlhf),
     log:
         "logs/{policy}/toxicity.log",
@@ -227,5 +242,6 @@ rule toxicity:
     conda:
         "../environment.yml"
     shell:
-        "python \"$FAIRL_SCRIPTS/toxicity.py\" --params {params.lm:q} --prompts {input.prompts} --judge {input.judge}"
-        " --base {input.base} {params.rlhf} --out {output.table} --generations {output.generations} 2> {log}"
+        OFFLINE + "python \"$FAIRL_SCRIPTS/toxicity.py\" --params {params.lm:q} --prompts {input.prompts}"
+        " --judge {input.judge} --evaluation-judge {input.evaluation_judge} --base {input.base} {params.rlhf}"
+        " --out {output.table} --generations {output.generations} 2> {log}"

@@ -88,6 +88,14 @@ def test_the_commands_were_found():
     assert len(SHOWN) >= 15
 
 
+def test_paper_commands_on_one_machine_run_one_gpu_job_at_a_time():
+    """Without --resources gpu=1, Snakemake would start up to four GPU jobs (rlhf, pairs, features, toxicity)
+    side by side on the one GPU; the SLURM profile gives each its own GPU instead."""
+    local = {c: where for c, where in SHOWN.items() if "config/paper.yaml" in c and "--profile" not in c
+             and not {"-n", "--dry-run", "--dryrun"} & set(shlex.split(c))}
+    assert local and all("--resources gpu=1" in c for c in local), local
+
+
 @pytest.fixture(scope="module")
 def clone(tmp_path_factory):
     return fresh_clone(tmp_path_factory.mktemp("clone"))

@@ -5,7 +5,8 @@ import pytest
 from fairl.evaluation import reward_metrics
 from fairl.generation import GenerationConfig
 from fairl.io import atomic_write_parquet
-from fairl.judges import EmbeddingJudge, ProfanityJudge, load_judge, load_judge_dir, train_embedding_judge
+from fairl.judges import (EmbeddingJudge, ProfanityJudge, load_judge, load_judge_dir, materialise_judge,
+                          train_embedding_judge)
 from fairl.metrics import roc_auc
 from fairl.pairs import build_pairs
 from fairl.policies import load_policy
@@ -41,15 +42,73 @@ def test_embedding_judge_learns_and_round_trips(embedding_judge, tmp_path):
     assert np.allclose(loaded.reward(CLEAN), embedding_judge.reward(CLEAN))
 
 
-def test_detoxify_offline_raises_naming_the_alternative(monkeypatch):
-    import detoxify
+@pytest.fixture(scope="module")
+def detoxify_standin(tmp_path_factory):
+    """A detoxify-format checkpoint (tests/standins.py) with its classifier scaled up, so that texts score apart."""
+    import torch
+
+    from tests.standins import detoxify_checkpoint
+
+    checkpoint, config_dir = detoxify_checkpoint(tmp_path_factory.mktemp("detoxify"))
+    loaded = torch.load(checkpoint, weights_only=False)
+    loaded["state_dict"]["classifier.weight"] *= 200
+    torch.save(loaded, checkpoint)
+    return checkpoint, config_dir
+
+
+def test_detoxify_materialises_from_local_files_offline_and_scores_as_detoxify_does(detoxify_standin, tmp_path,
+                                                                                   monkeypatch):
+    import torch
+    from detoxify import Detoxify
+
+    checkpoint, config_dir = detoxify_standin
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    record = materialise_judge({"kind": "detoxify", "checkpoint": str(checkpoint),
+                                "huggingface_config_path": str(config_dir), "batch_size": 3}, tmp_path / "judge")
+    assert record["model"] == "model" and record["batch_size"] == 3
+    (tmp_path / "judge").rename(tmp_path / "moved")  # the judge directory is self-contained
+    judge = load_judge_dir(tmp_path / "moved", device="cpu")
+    texts = TOXIC + CLEAN + ["an idiot", "a day", "thanks"]
+    scores = judge.toxicity(texts)
+    assert np.ptp(scores) > 1e-4  # texts score apart by far more than the tolerance below: the comparison has power
+    # detoxify's own loader, offline only when the checkpoint's architecture points at the local directory
+    own = torch.load(checkpoint, weights_only=False)
+    own["config"]["arch"]["args"]["model_type"] = str(config_dir)
+    torch.save(own, tmp_path / "own.ckpt")
+    reference = Detoxify(checkpoint=str(tmp_path / "own.ckpt"), huggingface_config_path=str(config_dir))
+    assert np.allclose(scores, reference.predict(texts)["toxicity"], rtol=0, atol=1e-6)
+    judge.batch_size = len(texts)  # one batch: the same scores, so batching changes memory, not numbers
+    assert np.allclose(judge.toxicity(texts), scores, atol=1e-6)
+
+
+def test_detoxify_without_network_or_local_files_names_the_local_keys(monkeypatch, tmp_path):
+    import torch
 
     def offline(*args, **kwargs):
         raise OSError("Name or service not known")
 
-    monkeypatch.setattr(detoxify, "Detoxify", offline)
-    with pytest.raises(RuntimeError, match="use the judge kind 'profanity'"):
-        load_judge({"kind": "detoxify"})
+    monkeypatch.setattr(torch.hub, "load_state_dict_from_url", offline)
+    with pytest.raises(RuntimeError, match="checkpoint:.*huggingface_config_path:.*never substitutes"):
+        materialise_judge({"kind": "detoxify"}, tmp_path / "judge")
+    assert not (tmp_path / "judge" / "judge.json").exists()
+    with pytest.raises(ValueError, match="run the judge rule"):
+        load_judge({"kind": "detoxify"})  # a config spec is materialised first, never fetched at scoring time
+
+
+def test_hf_classifier_is_materialised_into_a_movable_directory(tmp_path, monkeypatch):
+    from tests.standins import roberta_toxicity_classifier
+
+    source = roberta_toxicity_classifier(tmp_path / "roberta")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    materialise_judge({"kind": "hf_classifier", "model": str(source), "toxic_label": "toxic"}, tmp_path / "judge")
+    expected = load_judge_dir(tmp_path / "judge", device="cpu").reward(TOXIC + CLEAN)
+    (tmp_path / "judge").rename(tmp_path / "moved")
+    import shutil
+
+    shutil.rmtree(source)  # the judge no longer needs where it came from
+    judge = load_judge_dir(tmp_path / "moved", device="cpu")
+    assert judge.name == str(source)
+    assert np.allclose(judge.reward(TOXIC + CLEAN), expected)
 
 
 def test_unknown_judge_kind_and_missing_judge_dir(tmp_path):
@@ -110,3 +169,16 @@ def test_judge_auc_is_nan_with_one_class_and_says_so():
     assert row["judge_n_toxic"] == 0 and np.isnan(row["judge_auc"])
     row = reward_metrics(r + 10, r, r + 10, r, np.arange(3), np.zeros(3, bool), np.ones(3, bool))
     assert row["judge_auc"] == 1.0  # every toxic (base) output has a lower reward than every clean one
+
+
+def test_sidecars_record_the_commit_the_device_and_the_precision(tmp_path):
+    import json
+    import re
+
+    from tests.conftest import REPO
+
+    record = json.loads(write_sidecar(tmp_path / "x.csv", "stage", {"device": "cpu", "precision": "bf16"}).read_text())
+    assert record["computed_on"]["precision"] == "bf16"
+    assert record["computed_on"]["device"].startswith("cpu (")
+    commit = record["computed_on"]["git_commit"]
+    assert re.fullmatch(r"[0-9a-f]{40}(\+dirty)?", commit) or (commit == "unknown" and not (REPO / ".git").exists())

@@ -74,3 +74,80 @@ def test_feature_cache_is_reused_and_invalidated(tmp_path):
     assert np.array_equal(first, again) and len(calls) == 1
     other = cached_features(path, "enc", ["a", "c"], compute, 32)
     assert len(calls) == 2 and other[0, 0] == 2
+
+
+def test_sampled_tokens_stop_at_the_first_eos_whatever_the_pad_token():
+    from fairl.generation import sampled_tokens
+
+    assert sampled_tokens([96, 0, 1, 1], eos_token_id=0, pad_token_id=1) == [96, 0]  # Pythia: pad ≠ eos
+    assert sampled_tokens([96, 7, 7], eos_token_id=7, pad_token_id=7) == [96, 7]  # pad = eos
+    assert sampled_tokens([96, 5, 3], eos_token_id=0, pad_token_id=1) == [96, 5, 3]  # never ended: kept whole
+
+
+@pytest.fixture(scope="module")
+def pythia_like(tmp_path_factory):
+    """A tiny GPT-NeoX with Pythia's special tokens under transformers 5: eos id 0, pad `<|padding|>` id 1."""
+    from fairl.policies import build_tiny_policy
+
+    from tests.conftest import CORPUS
+
+    return str(build_tiny_policy(tmp_path_factory.mktemp("pythia") / "policy", CORPUS, seed=0,
+                                 pythia_special_tokens=True))
+
+
+def test_completions_and_kl_ignore_every_token_after_eos_when_pad_is_not_eos(pythia_like):
+    from fairl.divergence import completion_log_probs
+
+    model, tokenizer = load_policy(pythia_like, device="cpu")
+    assert (tokenizer.eos_token_id, tokenizer.pad_token_id) == (0, 1)
+    prompts = [f"{p} {i}" for i in range(40) for p in PROMPTS[:2]]
+    config = GenerationConfig(max_new_tokens=30, temperature=1.0, batch_size=16)
+    sampled = generate(model, tokenizer, prompts, config, seed=0)
+    ended = [ids for ids in sampled.token_ids if 0 in ids]
+    assert ended, "no completion stopped early: the test would not exercise the padding after eos"
+    for ids in sampled.token_ids:
+        assert tokenizer.pad_token_id not in ids  # the pads generate() appends after eos are not the policy's
+        assert 0 not in ids or ids.index(0) == len(ids) - 1  # nothing after the eos
+    assert sampled.new_tokens == sum(len(ids) for ids in sampled.token_ids) - len(ended)
+    # Scoring the padded row would add the pad tokens' log-probabilities: the stored ids give the sum without them.
+    index = sampled.token_ids.index(ended[0])
+    padded = ended[0] + [1] * (30 - len(ended[0]))
+    clean, with_pads = completion_log_probs(model, tokenizer, [prompts[index]] * 2, [ended[0], padded])
+    assert with_pads < clean - 1.0
+
+
+def test_extracted_reward_scores_the_features_the_features_stage_stored(tiny_policy):
+    """The feature contract h(o): re-RLHF's R(o) on (prompt, completion) equals R on the features stage's row
+    for prompt + completion, given the stage's batch size and token limit; with another limit it does not."""
+    from fairl.irl import LinearReward
+    from fairl.rlhf_rewards import ExtractedReward
+
+    model, tokenizer = load_policy(tiny_policy, device="cpu")
+    prompts = ["you are an idiot and a fool", "have a nice day my friend"]
+    completions = [" what a stupid thing to say" * 6, " thanks for the kind words"]
+    texts = [p + c for p, c in zip(prompts, completions)]
+    assert len(tokenizer(texts[0])["input_ids"]) > 32  # long enough for the token limit to matter
+    stored = mean_pooled_features(model, tokenizer, texts, batch_size=8, max_tokens=32)
+    rng = np.random.default_rng(0)
+    reward = LinearReward("max_margin", rng.standard_normal(stored.shape[1]), 0.1, np.zeros(stored.shape[1]), 0.0)
+    same = ExtractedReward(reward, tiny_policy, device="cpu", batch_size=8, max_tokens=32)(prompts, completions)
+    assert np.allclose(same, reward.score(stored), atol=1e-6)
+    other = ExtractedReward(reward, tiny_policy, device="cpu", batch_size=8, max_tokens=128)(prompts, completions)
+    assert abs(other[0] - same[0]) > 1e-4  # the old default limit scored a different text
+
+
+def test_precision_is_the_configs_choice_and_refused_where_unsupported(monkeypatch):
+    from fairl.policies import autocast, check_precision
+
+    cpu = torch.device("cpu")
+    with autocast("fp32", cpu):
+        assert not torch.is_autocast_enabled("cpu")
+    with autocast("bf16", cpu):
+        assert torch.is_autocast_enabled("cpu") and torch.get_autocast_dtype("cpu") == torch.bfloat16
+    with pytest.raises(ValueError, match="unknown precision 'fp16'"):
+        check_precision("fp16", cpu)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda *a, **k: "Tesla V100-SXM2-16GB")
+    with pytest.raises(ValueError, match="Tesla V100.*does not support bfloat16; set lm.precision: fp32"):
+        check_precision("bf16", torch.device("cuda"))
+    check_precision("fp32", torch.device("cuda"))  # fp32 runs anywhere

@@ -1,3 +1,5 @@
+import json
+
 import pandas as pd
 import pytest
 
@@ -55,3 +57,25 @@ def test_splits_are_disjoint_seeded_and_sized():
 def test_bad_prompt_sets_raise(texts, sizes, message):
     with pytest.raises(ValueError, match=message):
         split_prompts(pd.DataFrame({"text": pd.Series(texts, dtype=str), "source_score": 1.0}), sizes, seed=0)
+
+
+def test_rtp_prompts_read_the_real_schema_with_null_scores(tmp_path):
+    from fairl.prompts import rtp_prompts
+    from tests.standins import real_toxicity_prompts
+
+    directory = real_toxicity_prompts(tmp_path / "rtp", n=200)
+    raw = [json.loads(line) for line in (directory / "prompts.jsonl").read_text().splitlines()]
+    nulls = sum(record["prompt"]["toxicity"] is None for record in raw)
+    assert nulls > 0  # the stand-in has the missing scores the real data has
+    prompts = rtp_prompts(str(directory), min_toxicity=0.3)
+    expected = sum(record["prompt"]["toxicity"] is not None and record["prompt"]["toxicity"] > 0.3 for record in raw)
+    assert len(prompts) == expected and (prompts["source_score"] > 0.3).all()
+
+
+def test_rtp_dataset_unreachable_names_the_local_copy(monkeypatch):
+    from fairl.prompts import rtp_prompts
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    with pytest.raises(RuntimeError, match="set lm.prompts.dataset to a local copy"):
+        rtp_prompts("no-such-org/no-such-dataset")

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -84,13 +85,27 @@ def test_short_run_writes_final_policy_and_log(base, tmp_path):
     assert any(row["kl"] != 0 for row in rows[1:])
 
 
-def test_second_call_resumes_from_checkpoint(base, tmp_path):
+class Preempted(Exception):
+    pass
+
+
+def test_second_call_resumes_from_checkpoint_and_a_published_run_keeps_no_checkpoint(base, tmp_path):
     out = tmp_path / "run"
-    train_rlhf(base, PROMPTS, fewer_a, out, replace(FAST, steps=2))
+    calls = []
+
+    def preempted_at_step_3(prompts, completions):
+        calls.append(len(completions))
+        if len(calls) == 3:
+            raise Preempted  # the job is killed during step 3, after checkpoint-2 was saved
+        return fewer_a(prompts, completions)
+
+    with pytest.raises(Preempted):
+        train_rlhf(base, PROMPTS, preempted_at_step_3, out, FAST)
     assert (out / "checkpoints" / "checkpoint-2" / "trainer_state.json").is_file()
+    assert not (out / "final").exists()
     first_rows = read_log(out)
 
-    calls = []
+    calls.clear()
 
     def counting(prompts, completions):
         calls.append(len(completions))
@@ -100,12 +115,15 @@ def test_second_call_resumes_from_checkpoint(base, tmp_path):
     assert len(calls) == 2  # steps 3 and 4 only: steps 1-2 came from the checkpoint
     rows = read_log(out)
     assert [row["step"] for row in rows] == [1, 2, 3, 4]
-    assert rows[:2] == first_rows
+    assert rows[:2] == first_rows[:2]
     assert all(math.isnan(row["toxicity"]) for row in rows)  # no toxicity_fn given
     assert (final / "model.safetensors").is_file()
+    # Published: the checkpoints (weights + optimiser state) are gone; the final policy and the logs stay.
+    assert not (out / "checkpoints").exists()
+    assert sorted(p.name for p in out.iterdir()) == [".writer.lock", "final", "log.csv", "run.json"]
 
 
-def test_same_seed_same_weights_and_resume_matches_uninterrupted_run(base, tmp_path):
+def test_same_seed_same_weights_and_resume_matches_uninterrupted_run(base, tmp_path, monkeypatch):
     a = train_rlhf(base, PROMPTS, fewer_a, tmp_path / "a", FAST)
     b = train_rlhf(base, PROMPTS, fewer_a, tmp_path / "b", FAST)
     assert same_weights(a, b)
@@ -114,11 +132,22 @@ def test_same_seed_same_weights_and_resume_matches_uninterrupted_run(base, tmp_p
 
     # Preempted while saving checkpoint-4, after step 4 was logged: resume from checkpoint-2, crossing
     # an epoch boundary, and end where the uninterrupted run did (weights, log, no duplicate rows).
-    (tmp_path / "b" / "checkpoints" / "checkpoint-4" / "trainer_state.json").unlink()
-    shutil.rmtree(tmp_path / "b" / "final")
-    b = train_rlhf(base, PROMPTS, fewer_a, tmp_path / "b", FAST)
+    real_replace = os.replace
+
+    def killed_before_publishing(source, target):
+        if Path(target).name == "final":
+            raise Preempted
+        real_replace(source, target)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "replace", killed_before_publishing)
+        with pytest.raises(Preempted):
+            train_rlhf(base, PROMPTS, fewer_a, tmp_path / "d", FAST)
+    (tmp_path / "d" / "checkpoints" / "checkpoint-4" / "trainer_state.json").unlink()
+    assert [row["step"] for row in read_log(tmp_path / "d")] == [1, 2, 3, 4]
+    b = train_rlhf(base, PROMPTS, fewer_a, tmp_path / "d", FAST)
     assert same_weights(a, b)
-    assert list(map(without_time, read_log(tmp_path / "b"))) == list(map(without_time, read_log(tmp_path / "a")))
+    assert list(map(without_time, read_log(tmp_path / "d"))) == list(map(without_time, read_log(tmp_path / "a")))
 
 
 def test_bad_input_raises_naming_the_problem(base, tmp_path):
@@ -138,7 +167,16 @@ def test_bad_input_raises_naming_the_problem(base, tmp_path):
 
 
 def test_resuming_with_other_settings_is_refused(base, tmp_path):
-    train_rlhf(base, PROMPTS, fewer_a, tmp_path / "run", replace(FAST, steps=2))
+    calls = []
+
+    def preempted_at_step_3(prompts, completions):
+        calls.append(1)
+        if len(calls) == 3:
+            raise Preempted
+        return fewer_a(prompts, completions)
+
+    with pytest.raises(Preempted):  # leaves checkpoint-2 of an unfinished run
+        train_rlhf(base, PROMPTS, preempted_at_step_3, tmp_path / "run", FAST)
     with pytest.raises(ValueError, match="other settings"):
         train_rlhf(base, PROMPTS, fewer_a, tmp_path / "run", replace(FAST, beta=0.5))
     with pytest.raises(ValueError, match="past steps=1"):

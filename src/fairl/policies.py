@@ -28,6 +28,42 @@ def resolve_device(device: str = "auto") -> torch.device:
     return torch.device(device)
 
 
+PRECISIONS = ("fp32", "bf16")
+"""Numerics of every model computation, chosen in the config (lm.precision), never by the hardware: fp32, or
+bf16 autocast (weights stay fp32) for RLHF training, generation, features, KL and the extracted reward."""
+
+
+def check_precision(precision: str, device: torch.device) -> None:
+    """Refuse a precision the device cannot run, naming the fix."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"unknown precision {precision!r}; choose one of {PRECISIONS}")
+    if precision == "bf16" and device.type == "cuda" and not torch.cuda.is_bf16_supported():
+        raise ValueError(f"precision bf16 was asked for, but {torch.cuda.get_device_name(device)} does not support "
+                         "bfloat16; set lm.precision: fp32")
+
+
+def autocast(precision: str, device: torch.device | str):
+    """The context the chain's model computations run in: bf16 autocast when asked, else nothing."""
+    import contextlib
+
+    device = torch.device(device) if isinstance(device, str) else device
+    check_precision(precision, device)
+    if precision == "fp32":
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
+
+
+def describe_device(device: str | torch.device = "auto") -> str:
+    """The resolved device and its hardware name, for sidecars: 'cuda:0 (NVIDIA H100 80GB HBM3)' or 'cpu (x86_64)'."""
+    import platform
+
+    resolved = resolve_device(device) if isinstance(device, str) else device
+    if resolved.type == "cuda":
+        index = resolved.index if resolved.index is not None else torch.cuda.current_device()
+        return f"cuda:{index} ({torch.cuda.get_device_name(index)})"
+    return f"{resolved} ({platform.machine() or 'unknown'})"
+
+
 def load_tokenizer(name_or_path: str, revision: str | None = None):
     """Tokenizer padded on the left (for batched generation), with a pad token set if it had none."""
     from transformers import AutoTokenizer
@@ -105,9 +141,13 @@ def convert_gguf(gguf_path: str | Path, out_dir: str | Path) -> Path:
     return out_dir
 
 
-def build_tiny_policy(out_dir: str | Path, corpus: list[str], seed: int = 0, vocab_size: int = 512) -> Path:
+def build_tiny_policy(out_dir: str | Path, corpus: list[str], seed: int = 0, vocab_size: int = 512,
+                      pythia_special_tokens: bool = False) -> Path:
     """A tiny randomly initialised GPT-NeoX (Pythia's architecture) with a byte-level BPE tokenizer
-    trained on `corpus`, saved with save_pretrained: the whole chain runs on it in seconds, offline."""
+    trained on `corpus`, saved with save_pretrained: the whole chain runs on it in seconds, offline.
+
+    With `pythia_special_tokens` the tokenizer has Pythia's conventions under transformers 5: eos (and bos)
+    `<|endoftext|>` at id 0 and a separate pad token `<|padding|>` at id 1; otherwise it pads with its eos."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import GPTNeoXConfig, GPTNeoXForCausalLM, PreTrainedTokenizerFast
 
@@ -118,12 +158,13 @@ def build_tiny_policy(out_dir: str | Path, corpus: list[str], seed: int = 0, voc
     bpe.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
         vocab_size=vocab_size,
-        special_tokens=["<|endoftext|>"],
+        special_tokens=["<|endoftext|>", "<|padding|>"] if pythia_special_tokens else ["<|endoftext|>"],
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
         show_progress=False,
     )
     bpe.train_from_iterator(corpus, trainer=trainer)
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=bpe, eos_token="<|endoftext|>", bos_token="<|endoftext|>")
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=bpe, eos_token="<|endoftext|>", bos_token="<|endoftext|>",
+                                        **({"pad_token": "<|padding|>"} if pythia_special_tokens else {}))
 
     torch.manual_seed(seed)
     config = GPTNeoXConfig(

@@ -79,10 +79,24 @@ def insult_prompts(comments: pd.DataFrame, prompt_words: int, insults_only: bool
 
 def rtp_prompts(dataset: str = "allenai/real-toxicity-prompts", min_toxicity: float = 0.3,
                 revision: str | None = None) -> pd.DataFrame:
-    """RealToxicityPrompts prompts with prompt.toxicity > min_toxicity (hub id or local path)."""
-    from datasets import load_dataset
+    """RealToxicityPrompts prompts with prompt.toxicity > min_toxicity (hub id or local path: a directory of
+    the dataset's JSON-lines files, or one `datasets.save_to_disk` wrote)."""
+    from datasets import load_dataset, load_from_disk
 
-    rows = load_dataset(dataset, split="train", revision=revision)
+    try:
+        if (Path(dataset) / "dataset_info.json").is_file() or (Path(dataset) / "state.json").is_file():
+            rows = load_from_disk(dataset)
+            rows = rows["train"] if hasattr(rows, "keys") else rows
+        else:
+            rows = load_dataset(dataset, split="train", revision=revision)
+    except (OSError, ConnectionError, ValueError) as error:
+        raise RuntimeError(
+            f"could not load the prompt dataset {dataset!r} (revision {revision}): {type(error).__name__}: {error}\n"
+            "Without network access a hub id cannot be fetched: set lm.prompts.dataset to a local copy (a directory "
+            "of the dataset's prompts.jsonl, or one saved with datasets' save_to_disk), made where the hub is reachable."
+        ) from error
+    if "prompt" not in rows.column_names:
+        raise ValueError(f"{dataset} has columns {rows.column_names}, no 'prompt': not RealToxicityPrompts' format")
     prompts = pd.DataFrame(rows["prompt"])
     prompts = prompts[prompts["toxicity"].fillna(-1.0) > min_toxicity]
     return pd.DataFrame({"text": prompts["text"].map(lambda t: _WHITESPACE.sub(" ", t).strip()),

@@ -1,4 +1,5 @@
-"""Sidecars: every stage output X gets X.meta.json with the config, seed, versions and models used.
+"""Sidecars: every stage output X gets X.meta.json with the config, seed, versions and models used, and
+where it was computed: the git commit of the code, the resolved device and the precision.
 
 A downstream stage checks the sidecar of its inputs against its own config
 (`require_consistent`), so outputs of a different configuration fail loudly instead of
@@ -7,8 +8,10 @@ being mixed in silently.
 
 from __future__ import annotations
 
+import functools
 import json
 import platform
+import subprocess
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -33,9 +36,33 @@ def versions() -> dict[str, str]:
     return found
 
 
+@functools.cache
+def git_commit() -> str:
+    """The commit of the checkout fairl runs from, '+dirty' when its tracked files differ; 'unknown' outside git."""
+    repo = Path(__file__).resolve().parents[2]
+    try:
+        commit = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True,
+                                check=True, timeout=30).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(repo), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, check=True, timeout=30).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return commit + ("+dirty" if dirty else "")
+
+
+def computed_on(config: dict[str, Any]) -> dict[str, str]:
+    """Where an output was computed: code commit, resolved device (with its hardware name) and precision."""
+    from fairl.policies import describe_device
+
+    device = config.get("device", "auto") if isinstance(config, dict) else "auto"
+    return {"git_commit": git_commit(), "device": describe_device(device),
+            "precision": config.get("precision", "fp32") if isinstance(config, dict) else "fp32"}
+
+
 def write_sidecar(output: str | Path, stage: str, config: dict[str, Any], seed: int | None = None,
                   models: dict[str, str] | None = None, **extra: Any) -> Path:
-    record = {"stage": stage, "config": config, "seed": seed, "models": models or {}, "versions": versions(), **extra}
+    record = {"stage": stage, "config": config, "seed": seed, "models": models or {}, "versions": versions(),
+              "computed_on": computed_on(config), **extra}
     path = sidecar_path(output)
     atomic_write_text(path, json.dumps(record, indent=2, sort_keys=True, default=str) + "\n")
     return path

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from fairl.io import exclusive_writer
-from fairl.policies import load_tokenizer, resolve_device
+from fairl.policies import check_precision, load_tokenizer, resolve_device
 
 RewardFn = Callable[[list[str], list[str]], np.ndarray]
 """(prompts, completions) -> one float per completion; completions exclude the prompt."""
@@ -58,6 +58,8 @@ class RLHFConfig:
     """Seed of sampling, data order and initialisation of anything random."""
     device: str = "auto"
     """'auto' (cuda if available else cpu), 'cpu' or 'cuda'."""
+    precision: str = "fp32"
+    """'fp32', or 'bf16' (trl's bf16 autocast; fp32 master weights): chosen here, never by the hardware."""
 
 
 def _validate(prompts: list[str], config: RLHFConfig) -> None:
@@ -189,9 +191,10 @@ def train_rlhf(policy_dir: str | Path, prompts: list[str], reward_fn: RewardFn, 
                restart_if_changed: bool = False) -> Path:
     """Align the policy saved in `policy_dir` to `reward_fn` on `prompts`; returns `out_dir/final`.
 
-    Checkpoints go to `out_dir/checkpoints/`; called again with the same out_dir, training resumes from
-    the latest complete checkpoint. `out_dir/log.csv` has one row per optimiser step. Checkpoints of a
-    run with other settings raise, or with `restart_if_changed` are discarded (logged) and training
+    Checkpoints go to `out_dir/checkpoints/` (the latest kept); called again with the same out_dir after an
+    interruption, training resumes from the latest complete checkpoint. Once `final/` is published the
+    checkpoints are deleted, so a finished run asked for more steps starts over. `out_dir/log.csv` has one
+    row per optimiser step. Checkpoints of a run with other settings raise, or with `restart_if_changed` are discarded (logged) and training
     starts over: what a workflow re-running the stage after a config change wants. While it runs, out_dir
     is locked (`fairl.io.exclusive_writer`): a second process on the same out_dir stops with an error
     naming this one. The step log is also published as `final/training_log.csv`."""
@@ -237,6 +240,7 @@ def _train_rlhf(policy_dir, prompts, reward_fn, out_dir, config, toxicity_fn, re
     _write_log(log_path, rows)
 
     device = resolve_device(config.device)
+    check_precision(config.precision, device)
     args = RLOOConfig(
         output_dir=str(checkpoints),
         max_steps=config.steps,
@@ -252,11 +256,10 @@ def _train_rlhf(policy_dir, prompts, reward_fn, out_dir, config, toxicity_fn, re
         logging_steps=1,
         save_strategy="steps",
         save_steps=config.checkpoint_every,
-        save_total_limit=2,  # resuming needs only the latest; keeps disk bounded for 100M+ models
+        save_total_limit=1,  # resuming needs only the latest (transformers deletes the older one after saving)
         use_cpu=device.type == "cpu",
-        # trl defaults bf16=True, which on CPU means bf16 autocast: it runs, but changes the numerics of
-        # the fp32 policy and is no faster without native bf16; keep it only on GPUs that support it.
-        bf16=device.type == "cuda" and torch.cuda.is_bf16_supported(),
+        # trl defaults bf16=True (bf16 autocast): it changes every downstream number, so only the config turns it on.
+        bf16=config.precision == "bf16",
         report_to="none",
         push_to_hub=False,
     )
@@ -293,6 +296,9 @@ def _train_rlhf(policy_dir, prompts, reward_fn, out_dir, config, toxicity_fn, re
         os.replace(final, old)
     os.replace(tmp, final)
     shutil.rmtree(old, ignore_errors=True)
+    # Published: the checkpoints (weights and optimiser state, about 12 bytes per parameter) are no longer
+    # needed to resume, and would keep tens of GB per paper-sized run.
+    shutil.rmtree(checkpoints, ignore_errors=True)
     return final
 
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from fairl.features import mean_pooled_features
 from fairl.irl import LinearReward
-from fairl.policies import load_policy
+from fairl.policies import autocast, load_policy
 
 
 class GroundTruthReward:
@@ -23,8 +23,11 @@ class GroundTruthReward:
 
 
 class ExtractedReward:
+    """R(o) on the features the features stage computes: the same encoder, text, batch size and token limit
+    (pass the features stage's `batch_size` and `max_tokens`) and precision."""
+
     def __init__(self, reward: LinearReward, encoder_dir: str, device: str = "auto", batch_size: int = 16,
-                 max_tokens: int = 128):
+                 max_tokens: int = 128, precision: str = "fp32"):
         self.reward = reward
         self.model, self.tokenizer = load_policy(encoder_dir, device=device)
         if self.model.config.hidden_size != reward.dim:
@@ -32,8 +35,10 @@ class ExtractedReward:
                 f"the extracted reward expects {reward.dim}-dim features but {encoder_dir} has hidden size "
                 f"{self.model.config.hidden_size}: it was fitted on another encoder's features"
             )
-        self.batch_size, self.max_tokens = batch_size, max_tokens
+        self.batch_size, self.max_tokens, self.precision = batch_size, max_tokens, precision
 
     def __call__(self, prompts: list[str], completions: list[str]) -> np.ndarray:
-        texts = [p + c for p, c in zip(prompts, completions, strict=True)]
-        return self.reward.score(mean_pooled_features(self.model, self.tokenizer, texts, self.batch_size, self.max_tokens))
+        texts = [p + c for p, c in zip(prompts, completions, strict=True)]  # as the features stage builds them
+        with autocast(self.precision, self.model.device):
+            features = mean_pooled_features(self.model, self.tokenizer, texts, self.batch_size, self.max_tokens)
+        return self.reward.score(features)

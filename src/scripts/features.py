@@ -12,7 +12,7 @@ import pandas as pd
 
 from fairl.features import cached_features, mean_pooled_features
 from fairl.io import atomic_save_npz
-from fairl.policies import load_policy
+from fairl.policies import autocast, load_policy
 from fairl.provenance import write_sidecar
 
 
@@ -30,7 +30,8 @@ def main() -> None:
 
     def compute() -> np.ndarray:
         model, tokenizer = load_policy(args.encoder, device=params.get("device", "auto"))
-        return mean_pooled_features(model, tokenizer, texts, params["batch_size"], params["max_tokens"])
+        with autocast(params.get("precision", "fp32"), model.device):
+            return mean_pooled_features(model, tokenizer, texts, params["batch_size"], params["max_tokens"])
 
     features = cached_features(args.cache or f"{args.out}.cache.npz", args.encoder, texts, compute, params["max_tokens"])
     n = len(pairs)

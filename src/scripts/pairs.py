@@ -1,7 +1,8 @@
 """Pairs stage: o+ from the aligned policy, o- from the base, on every pair-construction prompt.
 
     python src/scripts/pairs.py --params '<json>' --prompts work/prompts.parquet --base work/P/base \
-        --aligned work/P/rlhf/ground_truth/final --judge work/judge --out work/P/pairs.parquet
+        --aligned work/P/rlhf/ground_truth/final --judge work/judge --evaluation-judge work/evaluation_judge \
+        --out work/P/pairs.parquet
 """
 
 from __future__ import annotations
@@ -11,15 +12,15 @@ import pandas as pd
 
 from fairl.generation import GenerationConfig
 from fairl.io import atomic_write_parquet
-from fairl.judges import load_judge, load_judge_dir
+from fairl.judges import load_judge_dir
 from fairl.pairs import build_pairs
-from fairl.policies import load_policy
+from fairl.policies import autocast, load_policy
 from fairl.provenance import write_sidecar
 
 
 def main() -> None:
     parser = _common.parser(__doc__)
-    for name in ("--prompts", "--base", "--aligned", "--judge", "--out"):
+    for name in ("--prompts", "--base", "--aligned", "--judge", "--evaluation-judge", "--out"):
         parser.add_argument(name, required=True)
     args = parser.parse_args()
     _common.setup_logging()
@@ -30,8 +31,10 @@ def main() -> None:
     base, tokenizer = load_policy(args.base, device=device)
     aligned, _ = load_policy(args.aligned, device=device)
     config = GenerationConfig(**params["generation"])
-    pairs, throughput = build_pairs(prompts[prompts["split"] == "pairs"], base, aligned, tokenizer,
-                                    load_judge_dir(args.judge, device), load_judge(params["evaluation_judge"], device), config, params["seed"])
+    judges = load_judge_dir(args.judge, device), load_judge_dir(args.evaluation_judge, device)
+    with autocast(params.get("precision", "fp32"), base.device):
+        pairs, throughput = build_pairs(prompts[prompts["split"] == "pairs"], base, aligned, tokenizer, *judges,
+                                        config, params["seed"])
     atomic_write_parquet(pairs, args.out)
     write_sidecar(args.out, "pairs", params, params["seed"], models={"base": args.base, "aligned": args.aligned},
                   throughput=throughput, t_to_nt_pairs=int(pairs["t_to_nt"].sum()))

@@ -43,13 +43,15 @@ def run(args) -> None:
     prompts = pd.read_parquet(args.prompts)
     prompts = prompts.loc[prompts["split"] == "rlhf", "text"].tolist()
     judge = load_judge_dir(args.judge, device=params.get("device", "auto"))
+    features = params["features"]  # the features stage's contract: R(o) is scored on the features IRL fitted
     if args.extracted_reward:
         reward = LinearReward.load(args.extracted_reward)
-        reward_fn = ExtractedReward(reward, args.policy, params.get("device", "auto"))
+        reward_fn = ExtractedReward(reward, args.policy, params.get("device", "auto"), features["batch_size"],
+                                    features["max_tokens"], params.get("precision", "fp32"))
         reward_name = f"extracted:{Path(args.extracted_reward).name}"
     else:
         reward_fn, reward_name = GroundTruthReward(judge), "ground_truth"
-    config = RLHFConfig(**params)
+    config = RLHFConfig(**{key: value for key, value in params.items() if key != "features"})
     # restart_if_changed: Snakemake re-runs this stage after a config change, and the checkpoints
     # it leaves (undeclared, so that a preempted run can resume) belong to the old config.
     final = train_rlhf(args.policy, prompts, reward_fn, args.out, config, toxicity_fn=judge.toxicity,

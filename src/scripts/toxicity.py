@@ -3,6 +3,7 @@ generations each judge scores ≥ 0.5 with bootstrap 95% intervals, mean r*, the
 the base policy, and the KL divergence to the base policy on the policy's own samples.
 
     python src/scripts/toxicity.py --params '<json>' --prompts work/prompts.parquet --judge work/judge \
+        --evaluation-judge work/evaluation_judge \
         --base work/smollm2-135m/base --rlhf ground_truth=work/smollm2-135m/rlhf/ground_truth/final ... \
         --out results/lm/smollm2-135m/toxicity.csv --generations work/smollm2-135m/eval/generations.parquet
 """
@@ -15,8 +16,8 @@ import _common
 from fairl.divergence import kl_to_base
 from fairl.generation import GenerationConfig, generate
 from fairl.io import atomic_write_csv, atomic_write_parquet
-from fairl.judges import load_judge, load_judge_dir
-from fairl.policies import load_policy
+from fairl.judges import load_judge_dir
+from fairl.policies import autocast, load_policy
 from fairl.provenance import write_sidecar
 from fairl.toxicity_eval import TOXIC_THRESHOLD, bootstrap_difference, bootstrap_share, toxic_column
 
@@ -25,6 +26,7 @@ def main() -> None:
     parser = _common.parser(__doc__)
     parser.add_argument("--prompts", required=True)
     parser.add_argument("--judge", required=True, help="ground-truth judge directory (r*)")
+    parser.add_argument("--evaluation-judge", required=True, help="evaluation judge directory")
     parser.add_argument("--base", required=True, help="the base policy: the reference of differences and KL")
     parser.add_argument("--rlhf", action="append", default=[], help="REWARD=DIR of an RLHF'd policy; repeatable")
     parser.add_argument("--out", required=True)
@@ -42,17 +44,28 @@ def main() -> None:
         policies[reward] = path
     prompts = pd.read_parquet(args.prompts)
     prompts = prompts[prompts["split"] == "eval"]
-    if prompts.empty:
-        raise ValueError(f"{args.prompts} has no 'eval' prompts; rebuild it with a positive prompts.sizes.eval")
+    if len(prompts) < 2:
+        raise ValueError(f"{args.prompts} has {len(prompts)} 'eval' prompt(s); the bootstrap intervals need at least 2: "
+                         "rebuild it with prompts.sizes.eval >= 2")
     ground_truth = load_judge_dir(args.judge, device)
-    evaluation = load_judge(params["evaluation_judge"], device)
+    evaluation = load_judge_dir(args.evaluation_judge, device)
     judges = {"r* judge": ground_truth, evaluation.name: evaluation}
     config = GenerationConfig(**params["generation"])
-    texts_in = prompts["text"].tolist()
     base, tokenizer = load_policy(args.base, device=device)
+    with autocast(params.get("precision", "fp32"), base.device):
+        generations, rows = evaluate(policies, base, tokenizer, prompts, judges, config, params)
+    atomic_write_parquet(pd.concat(generations, ignore_index=True), args.generations)
+    atomic_write_csv(pd.DataFrame(rows), args.out)
+    write_sidecar(args.out, "toxicity", params, params["seed"], models=policies)
+
+
+def evaluate(policies, base, tokenizer, prompts, judges, config, params):
+    """Each policy's generations on the eval prompts, and the table rows of every (policy, judge)."""
+    ground_truth = judges["r* judge"]
+    texts_in = prompts["text"].tolist()
     generations, rows, reference = [], [], {}
     for reward, path in policies.items():
-        model = base if reward == "base" else load_policy(path, device=device)[0]
+        model = base if reward == "base" else load_policy(path, device=base.device)[0]
         sampled = generate(model, tokenizer, texts_in, config, params["seed"], desc=reward)
         texts = sampled.texts
         kl = 0.0 if model is base else kl_to_base(model, base, tokenizer, texts_in, sampled.token_ids,
@@ -72,9 +85,7 @@ def main() -> None:
         generations.append(generated)
         if model is not base:
             del model
-    atomic_write_parquet(pd.concat(generations, ignore_index=True), args.generations)
-    atomic_write_csv(pd.DataFrame(rows), args.out)
-    write_sidecar(args.out, "toxicity", params, params["seed"], models=policies)
+    return generations, rows
 
 
 if __name__ == "__main__":

@@ -94,6 +94,7 @@ rule rlhf:
     output:
         final=directory("work/{policy}/rlhf/{reward}/final"),
     params:
+        offline=OFFLINE,
         lm=lm_params("rlhf", features=LM["features"]),
         extracted=lambda wc, input: f"--extracted-reward {input.extracted}" if input.extracted else "",
         out="work/{policy}/rlhf/{reward}",
@@ -109,7 +110,7 @@ rule rlhf:
     conda:
         "../environment.yml"
     shell:
-        OFFLINE + "python \"$FAIRL_SCRIPTS/rlhf.py\" --params {params.lm:q} --policy {input.policy} --prompts {input.prompts}"
+        "{params.offline}python \"$FAIRL_SCRIPTS/rlhf.py\" --params {params.lm:q} --policy {input.policy} --prompts {input.prompts}"
         " --judge {input.judge} {params.extracted} --out {params.out} 2> {log}"
 
 
@@ -123,6 +124,7 @@ rule pairs:
     output:
         "work/{policy}/pairs.parquet",
     params:
+        offline=OFFLINE,
         lm=lm_params(generation=LM["generation"]),
     log:
         "logs/{policy}/pairs.log",
@@ -136,7 +138,7 @@ rule pairs:
     conda:
         "../environment.yml"
     shell:
-        OFFLINE + "python \"$FAIRL_SCRIPTS/pairs.py\" --params {params.lm:q} --prompts {input.prompts} --base {input.base}"
+        "{params.offline}python \"$FAIRL_SCRIPTS/pairs.py\" --params {params.lm:q} --prompts {input.prompts} --base {input.base}"
         " --aligned {input.aligned} --judge {input.judge} --evaluation-judge {input.evaluation_judge} --out {output}"
         " 2> {log}"
 
@@ -148,6 +150,7 @@ rule features:
     output:
         "work/{policy}/features.npz",
     params:
+        offline=OFFLINE,
         lm=lm_params("features"),
     log:
         "logs/{policy}/features.log",
@@ -161,7 +164,7 @@ rule features:
     conda:
         "../environment.yml"
     shell:
-        OFFLINE + "python \"$FAIRL_SCRIPTS/features.py\" --params {params.lm:q} --pairs {input.pairs} --encoder {input.encoder}"
+        "{params.offline}python \"$FAIRL_SCRIPTS/features.py\" --params {params.lm:q} --pairs {input.pairs} --encoder {input.encoder}"
         " --out {output} 2> {log}"
 
 
@@ -228,6 +231,7 @@ rule toxicity:
         table="results/lm/{policy}/toxicity.csv",
         generations="work/{policy}/eval/generations.parquet",
     params:
+        offline=OFFLINE,
         lm=lm_params(generation=LM["generation"], n_boot=LM["n_boot"]),
         rlhf=lambda wc, input: " ".join(f"--rlhf {path.split('/')[-2]}={path}" for path in input.rlhf),
     log:
@@ -242,6 +246,6 @@ rule toxicity:
     conda:
         "../environment.yml"
     shell:
-        OFFLINE + "python \"$FAIRL_SCRIPTS/toxicity.py\" --params {params.lm:q} --prompts {input.prompts}"
+        "{params.offline}python \"$FAIRL_SCRIPTS/toxicity.py\" --params {params.lm:q} --prompts {input.prompts}"
         " --judge {input.judge} --evaluation-judge {input.evaluation_judge} --base {input.base} {params.rlhf}"
         " --out {output.table} --generations {output.generations} 2> {log}"

@@ -167,9 +167,16 @@ def comparable_outputs(root: Path) -> dict[str, bytes]:
     return files
 
 
+def _interactive_sigint() -> None:
+    # A shell starting pytest in the background (`cmd &`) makes it ignore SIGINT, and children inherit that;
+    # Python then never installs its Ctrl-C handler. Ctrl-C tests model a terminal: SIGINT at its default.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start(root: Path) -> subprocess.Popen:
     command = [sys.executable, "-m", "snakemake", "all", "--cores", "2", "--configfile", TINY]
-    return subprocess.Popen(command, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(command, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            preexec_fn=_interactive_sigint)
 
 
 def wait_for(process: subprocess.Popen, ready) -> None:

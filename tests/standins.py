@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from fairl.policies import build_tiny_policy
+from fairl.policies import build_tiny_policy, byte_level_bpe
 from fairl.prompts import load_insults
 
 RTP_SCORES = ("profanity", "sexually_explicit", "identity_attack", "flirtation", "threat", "insult",
@@ -61,25 +61,13 @@ def real_toxicity_prompts(directory: Path, n: int = 300, seed: int = 0) -> Path:
     return directory
 
 
-def _bpe(texts: list[str], special: list[str], vocab_size: int = 400):
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-
-    bpe = Tokenizer(models.BPE())
-    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    bpe.decoder = decoders.ByteLevel()
-    bpe.train_from_iterator(texts, trainer=trainers.BpeTrainer(
-        vocab_size=vocab_size, special_tokens=special, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-        show_progress=False))
-    return bpe
-
-
 def roberta_toxicity_classifier(directory: Path, seed: int = 0) -> Path:
     """s-nlp/roberta_toxicity_classifier's format: RobertaForSequenceClassification, id2label
     {0: neutral, 1: toxic}, RoBERTa's <s> <pad> </s> <unk> <mask> at ids 0-4 and its <s> … </s> framing."""
     from tokenizers import processors
     from transformers import PreTrainedTokenizerFast, RobertaConfig, RobertaForSequenceClassification
 
-    bpe = _bpe(corpus(), ["<s>", "<pad>", "</s>", "<unk>", "<mask>"])
+    bpe = byte_level_bpe(corpus(), ["<s>", "<pad>", "</s>", "<unk>", "<mask>"], vocab_size=400)
     bpe.post_processor = processors.RobertaProcessing(("</s>", 2), ("<s>", 0))
     tokenizer = PreTrainedTokenizerFast(tokenizer_object=bpe, bos_token="<s>", eos_token="</s>", pad_token="<pad>",
                                         unk_token="<unk>", mask_token="<mask>", cls_token="<s>", sep_token="</s>",

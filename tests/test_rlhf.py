@@ -89,23 +89,29 @@ class Preempted(Exception):
     pass
 
 
-def test_second_call_resumes_from_checkpoint_and_a_published_run_keeps_no_checkpoint(base, tmp_path):
-    out = tmp_path / "run"
+def interrupt_at_step_3(base, out) -> None:
+    """Train FAST into `out` until the job is killed during step 3 (the reward's third call), after checkpoint-2
+    was saved: checkpoint-2 of an unfinished run remains."""
     calls = []
 
     def preempted_at_step_3(prompts, completions):
         calls.append(len(completions))
         if len(calls) == 3:
-            raise Preempted  # the job is killed during step 3, after checkpoint-2 was saved
+            raise Preempted
         return fewer_a(prompts, completions)
 
     with pytest.raises(Preempted):
         train_rlhf(base, PROMPTS, preempted_at_step_3, out, FAST)
+
+
+def test_second_call_resumes_from_checkpoint_and_a_published_run_keeps_no_checkpoint(base, tmp_path):
+    out = tmp_path / "run"
+    interrupt_at_step_3(base, out)
     assert (out / "checkpoints" / "checkpoint-2" / "trainer_state.json").is_file()
     assert not (out / "final").exists()
     first_rows = read_log(out)
 
-    calls.clear()
+    calls = []
 
     def counting(prompts, completions):
         calls.append(len(completions))
@@ -167,16 +173,7 @@ def test_bad_input_raises_naming_the_problem(base, tmp_path):
 
 
 def test_resuming_with_other_settings_is_refused(base, tmp_path):
-    calls = []
-
-    def preempted_at_step_3(prompts, completions):
-        calls.append(1)
-        if len(calls) == 3:
-            raise Preempted
-        return fewer_a(prompts, completions)
-
-    with pytest.raises(Preempted):  # leaves checkpoint-2 of an unfinished run
-        train_rlhf(base, PROMPTS, preempted_at_step_3, tmp_path / "run", FAST)
+    interrupt_at_step_3(base, tmp_path / "run")  # leaves checkpoint-2 of an unfinished run
     with pytest.raises(ValueError, match="other settings"):
         train_rlhf(base, PROMPTS, fewer_a, tmp_path / "run", replace(FAST, beta=0.5))
     with pytest.raises(ValueError, match="past steps=1"):

@@ -40,6 +40,18 @@ def _logit(p: np.ndarray) -> np.ndarray:
     return np.log(p) - np.log1p(-p)
 
 
+@torch.inference_mode()
+def classifier_logits(model, tokenizer, texts: list[str], batch_size: int, **tokenize) -> np.ndarray:
+    """(n, labels) logits of a sequence classifier, `batch_size` texts per forward pass, so that memory is bounded
+    by the batch, not by the number of texts; `tokenize` goes to the tokenizer (e.g. max_length)."""
+    out = []
+    for start in range(0, len(texts), batch_size):
+        batch = tokenizer(texts[start:start + batch_size], return_tensors="pt", padding=True, truncation=True,
+                          **tokenize).to(model.device)
+        out.append(model(**batch).logits.float().cpu().numpy())
+    return np.concatenate(out) if out else np.zeros((0, model.config.num_labels))
+
+
 class HFClassifierJudge:
     """A sequence classifier from the hub or a local directory, e.g. s-nlp/roberta_toxicity_classifier."""
 
@@ -59,14 +71,8 @@ class HFClassifierJudge:
         self.toxic_index = labels[toxic_label.lower()]
         self.batch_size = batch_size
 
-    @torch.inference_mode()
     def _logits(self, texts: list[str]) -> np.ndarray:
-        out = []
-        for start in range(0, len(texts), self.batch_size):
-            batch = self.tokenizer(texts[start:start + self.batch_size], return_tensors="pt", padding=True,
-                                   truncation=True, max_length=512).to(self.device)
-            out.append(self.model(**batch).logits.float().cpu().numpy())
-        return np.concatenate(out) if out else np.zeros((0, 2))
+        return classifier_logits(self.model, self.tokenizer, texts, self.batch_size, max_length=512)
 
     def toxicity(self, texts):
         return torch.softmax(torch.from_numpy(self._logits(list(texts))), dim=-1)[:, self.toxic_index].numpy()
@@ -208,7 +214,7 @@ def detoxify_classifier(model_type: str = "original", checkpoint: str | None = N
 class DetoxifyJudge:
     """A detoxify classifier (the paper's evaluation family), loaded from the directory `materialise_judge`
     saved it to; P(toxic) is the sigmoid of its `toxicity` output, as detoxify's predict() computes it,
-    scored `batch_size` texts at a time so that memory is bounded by the batch, not by the number of texts."""
+    scored `batch_size` texts at a time (`classifier_logits`)."""
 
     def __init__(self, model_dir: str | Path, model_type: str = "original", device: str = "auto", batch_size: int = 32):
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
@@ -224,14 +230,9 @@ class DetoxifyJudge:
             raise ValueError(f"{model_dir} has labels {sorted(labels)}, none of them toxicity: not a detoxify model")
         self.toxic_index, self.batch_size = labels["toxicity"], batch_size
 
-    @torch.inference_mode()
     def toxicity(self, texts):
-        texts, out = list(texts), []
-        for start in range(0, len(texts), self.batch_size):
-            batch = self.tokenizer(texts[start:start + self.batch_size], return_tensors="pt", truncation=True,
-                                   padding=True).to(self.device)
-            out.append(torch.sigmoid(self.model(**batch).logits[:, self.toxic_index].float()).cpu().numpy())
-        return np.concatenate(out).astype(np.float64) if out else np.zeros(0)
+        logits = classifier_logits(self.model, self.tokenizer, list(texts), self.batch_size)[:, self.toxic_index]
+        return torch.sigmoid(torch.from_numpy(logits)).numpy().astype(np.float64)
 
     def reward(self, texts):
         return -_logit(self.toxicity(texts))

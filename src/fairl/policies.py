@@ -141,6 +141,19 @@ def convert_gguf(gguf_path: str | Path, out_dir: str | Path) -> Path:
     return out_dir
 
 
+def byte_level_bpe(corpus: list[str], special_tokens: list[str], vocab_size: int):
+    """A byte-level BPE `tokenizers.Tokenizer` trained on `corpus`, its special tokens first (ids 0, 1, ...)."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+
+    bpe = Tokenizer(models.BPE())
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    bpe.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=special_tokens,
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    bpe.train_from_iterator(corpus, trainer=trainer)
+    return bpe
+
+
 def build_tiny_policy(out_dir: str | Path, corpus: list[str], seed: int = 0, vocab_size: int = 512,
                       pythia_special_tokens: bool = False) -> Path:
     """A tiny randomly initialised GPT-NeoX (Pythia's architecture) with a byte-level BPE tokenizer
@@ -148,21 +161,12 @@ def build_tiny_policy(out_dir: str | Path, corpus: list[str], seed: int = 0, voc
 
     With `pythia_special_tokens` the tokenizer has Pythia's conventions under transformers 5: eos (and bos)
     `<|endoftext|>` at id 0 and a separate pad token `<|padding|>` at id 1; otherwise it pads with its eos."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import GPTNeoXConfig, GPTNeoXForCausalLM, PreTrainedTokenizerFast
 
     if not corpus:
         raise ValueError("build_tiny_policy needs a non-empty corpus to train its tokenizer on")
-    bpe = Tokenizer(models.BPE())
-    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    bpe.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(
-        vocab_size=vocab_size,
-        special_tokens=["<|endoftext|>", "<|padding|>"] if pythia_special_tokens else ["<|endoftext|>"],
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-        show_progress=False,
-    )
-    bpe.train_from_iterator(corpus, trainer=trainer)
+    special = ["<|endoftext|>", "<|padding|>"] if pythia_special_tokens else ["<|endoftext|>"]
+    bpe = byte_level_bpe(corpus, special, vocab_size)
     tokenizer = PreTrainedTokenizerFast(tokenizer_object=bpe, eos_token="<|endoftext|>", bos_token="<|endoftext|>",
                                         **({"pad_token": "<|padding|>"} if pythia_special_tokens else {}))
 

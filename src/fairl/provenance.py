@@ -54,9 +54,8 @@ def computed_on(config: dict[str, Any]) -> dict[str, str]:
     """Where an output was computed: code commit, resolved device (with its hardware name) and precision."""
     from fairl.policies import describe_device
 
-    device = config.get("device", "auto") if isinstance(config, dict) else "auto"
-    return {"git_commit": git_commit(), "device": describe_device(device),
-            "precision": config.get("precision", "fp32") if isinstance(config, dict) else "fp32"}
+    return {"git_commit": git_commit(), "device": describe_device(config.get("device", "auto")),
+            "precision": config.get("precision", "fp32")}
 
 
 def write_sidecar(output: str | Path, stage: str, config: dict[str, Any], seed: int | None = None,

@@ -10,34 +10,18 @@ to a table where the config names a test file.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
 import _common
-from fairl.io import atomic_write_csv
+from fairl.io import atomic_write_csv, atomic_write_dir
 from fairl.judges import load_judge_dir, materialise_judge, train_embedding_judge
 from fairl.metrics import roc_auc
 from fairl.prompts import load_insults
 from fairl.provenance import write_sidecar
 
 NOT_JUDGE_KEYS = ("train_file", "test_file", "max_train", "c", "evaluation_judge", "seed", "device", "precision")
-
-
-def build(out: Path, make) -> None:
-    """Build a judge directory under a temporary name beside `out`, then rename it: only a complete judge
-    ever carries the output's name."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}."))
-    try:
-        make(tmp)
-        if out.exists():
-            shutil.rmtree(out)
-        tmp.rename(out)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def main() -> None:
@@ -63,13 +47,13 @@ def main() -> None:
             train = train.sample(n=min(params["max_train"], len(train)), random_state=params.get("seed", 0))
             test = test.sample(n=min(params["max_train"], len(test)), random_state=params.get("seed", 0))
         n_train = len(train)
-        build(Path(args.out), lambda tmp: train_embedding_judge(
+        atomic_write_dir(args.out, lambda tmp: train_embedding_judge(
             train["text"].tolist(), train["label"].to_numpy(), c=params.get("c", 1.0), seed=params.get("seed", 0),
             device=device).save(tmp))
     else:
-        build(Path(args.out), lambda tmp: materialise_judge(
+        atomic_write_dir(args.out, lambda tmp: materialise_judge(
             {k: v for k, v in params.items() if k not in NOT_JUDGE_KEYS}, tmp))
-    build(Path(args.evaluation_out), lambda tmp: materialise_judge(params["evaluation_judge"], tmp))
+    atomic_write_dir(args.evaluation_out, lambda tmp: materialise_judge(params["evaluation_judge"], tmp))
     rows = []
     for role, directory, trained_on in (("ground truth r*", args.out, n_train),
                                         ("independent evaluation", args.evaluation_out, 0)):

@@ -8,15 +8,27 @@ then save; tiny: a tiny random GPT-NeoX with a tokenizer trained on the prompts 
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
 import _common
+from fairl.io import atomic_write_dir
 from fairl.policies import build_tiny_policy, convert_gguf, load_policy, packaged_gguf
 from fairl.provenance import write_sidecar
+
+
+def make_policy(params: dict, prompts: str, directory: Path) -> None:
+    if params["source"] == "gguf":
+        convert_gguf(packaged_gguf(params["package"], params["file"]), directory)
+    elif params["source"] == "hub":
+        model, tokenizer = load_policy(params["model"], params.get("revision"), device="cpu")
+        model.save_pretrained(directory)
+        tokenizer.save_pretrained(directory)
+    elif params["source"] == "tiny":
+        build_tiny_policy(directory, pd.read_parquet(prompts)["text"].tolist(), seed=params.get("seed", 0))
+    else:
+        raise ValueError(f"unknown policy source {params['source']!r}; choose gguf, hub or tiny")
 
 
 def main() -> None:
@@ -28,23 +40,7 @@ def main() -> None:
     params = args.params
     _common.log_run("policy", params)
     out = Path(args.out)
-    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}."))
-    try:
-        if params["source"] == "gguf":
-            convert_gguf(packaged_gguf(params["package"], params["file"]), tmp)
-        elif params["source"] == "hub":
-            model, tokenizer = load_policy(params["model"], params.get("revision"), device="cpu")
-            model.save_pretrained(tmp)
-            tokenizer.save_pretrained(tmp)
-        elif params["source"] == "tiny":
-            build_tiny_policy(tmp, pd.read_parquet(args.prompts)["text"].tolist(), seed=params.get("seed", 0))
-        else:
-            raise ValueError(f"unknown policy source {params['source']!r}; choose gguf, hub or tiny")
-        if out.exists():
-            shutil.rmtree(out)
-        tmp.rename(out)  # only a complete directory ever carries the output's name
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    atomic_write_dir(out, lambda tmp: make_policy(params, args.prompts, tmp))
     write_sidecar(out / "policy", "policy", params, models={"policy": params.get("model") or params.get("file", "tiny")})
 
 

@@ -22,9 +22,9 @@ from sklearn.linear_model import LogisticRegression
 
 from fairl.io import atomic_write_text
 from fairl.irl import METHODS, fit_reward
-from fairl.variants import REGIMES
 from fairl.splits import train_test_split
 from fairl.synthetic import SyntheticConfig, make_synthetic_preferences
+from fairl.variants import REGIMES
 
 
 def timed(fit, repeats: int):

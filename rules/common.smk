@@ -3,8 +3,7 @@ import shlex
 from pathlib import Path
 
 from fairl import reproduction as reproduction_check
-from fairl.variants import reward_file
-from fairl.variants import slug as variant_slug
+from fairl.variants import check_variants, reward_file
 
 
 def as_json(section):
@@ -12,35 +11,35 @@ def as_json(section):
     return json.dumps(section, sort_keys=True)
 
 
-def unique_slugs(variants, section):
-    slugs = {}
-    for variant in variants:
-        slug = variant_slug(variant["name"])
-        if slug in slugs:
-            raise ValueError(f"{section}: variants {slugs[slug]!r} and {variant['name']!r} share the file name "
-                             f"{slug!r}; rename one")
-        slugs[slug] = variant
-    return slugs
-
-
 LM = config["lm"]
 POLICIES = [policy["name"] for policy in LM["policies"]]
 POLICY = {policy["name"]: policy for policy in LM["policies"]}
 if len(POLICY) != len(POLICIES):
     raise ValueError(f"lm.policies: names must be unique, got {POLICIES}")
-IRL_VARIANTS = unique_slugs(LM["irl"]["variants"], "lm.irl.variants")
+IRL_VARIANTS = check_variants(LM["irl"]["variants"], "lm.irl.variants")
+check_variants(config["synthetic"]["variants"], "synthetic.variants")
 VARIANT_NAMES = {variant["name"]: slug for slug, variant in IRL_VARIANTS.items()}
 for name in LM["rerlhf"]:
     if name not in VARIANT_NAMES:
         raise ValueError(f"lm.rerlhf names {name!r}, which is not in lm.irl.variants ({sorted(VARIANT_NAMES)})")
 RERLHF = list(LM["rerlhf"])
 RERLHF_SLUGS = [VARIANT_NAMES[name] for name in RERLHF]
+RLHF_REWARDS = ["ground_truth", *RERLHF_SLUGS]
+"""What each policy is RLHF'd against: r* (ground_truth), then every re-RLHF reward (a variant slug)."""
 IRL_SEEDS = LM["irl"]["seeds"]
 FIRST_SEED = IRL_SEEDS[0]
 IRL_REGIMES = LM["irl"]["regimes"]
 REWARD_REGIME = LM["irl"]["reward_regime"]
 if REWARD_REGIME not in IRL_REGIMES:
     raise ValueError(f"lm.irl.reward_regime {REWARD_REGIME!r} is not one of lm.irl.regimes {IRL_REGIMES}")
+
+
+RLHF_FINAL = "work/{policy}/rlhf/{reward}/final"
+"""The published policy of an RLHF run (its checkpoints and step log sit beside it)."""
+REWARDS = "work/{policy}/irl/rewards"
+"""Where the irl jobs of a policy save their rewards (file names: fairl.variants.reward_file)."""
+VARIANT_REWARDS = f"{REWARDS}/{{variant}}"
+"""Prefix of one variant's reward files (rule irl), one per regime and seed."""
 
 
 OFFLINE = "HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1 "
@@ -60,7 +59,7 @@ def extracted_reward(wildcards):
     """Input of a re-RLHF job: the reward extracted with the first IRL seed in lm.irl.reward_regime (none for r*)."""
     if wildcards.reward == "ground_truth":
         return []
-    return [reward_file(f"work/{wildcards.policy}/irl/rewards/{wildcards.reward}", REWARD_REGIME, FIRST_SEED)]
+    return [reward_file(f"{REWARDS.format(policy=wildcards.policy)}/{wildcards.reward}", REWARD_REGIME, FIRST_SEED)]
 
 
 def lm_targets():

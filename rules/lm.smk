@@ -23,20 +23,20 @@ wildcard_constraints:
 rule prompts:
     output:
         "work/prompts.parquet",
-    params:
-        lm=lm_params("prompts"),
     log:
         "logs/prompts.log",
     benchmark:
         "benchmarks/out/prompts.tsv"
+    conda:
+        "../environment.yml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        "../environment.yml"
+    params:
+        lm=lm_params("prompts"),
     shell:
-        "python \"$FAIRL_SCRIPTS/prompts.py\" --params {params.lm:q} --out {output} 2> {log}"
+        'python "$FAIRL_SCRIPTS/prompts.py" --params {params.lm:q} --out {output} 2> {log}'
 
 
 rule policy:
@@ -44,20 +44,20 @@ rule policy:
         prompts=rules.prompts.output[0],
     output:
         directory("work/{policy}/base"),
-    params:
-        lm=lambda wc: as_json({"seed": LM["seed"], "device": LM["device"], **POLICY[wc.policy]}),
     log:
         "logs/{policy}/policy.log",
     benchmark:
         "benchmarks/out/{policy}/policy.tsv"
+    conda:
+        "../environment.yml"
     threads: 2
     resources:
         mem_mb=4000,
         runtime=30,
-    conda:
-        "../environment.yml"
+    params:
+        lm=lambda wc: as_json({"seed": LM["seed"], "device": LM["device"], **POLICY[wc.policy]}),
     shell:
-        "python \"$FAIRL_SCRIPTS/policy.py\" --params {params.lm:q} --prompts {input.prompts} --out {output} 2> {log}"
+        'python "$FAIRL_SCRIPTS/policy.py" --params {params.lm:q} --prompts {input.prompts} --out {output} 2> {log}'
 
 
 rule judge:
@@ -65,20 +65,20 @@ rule judge:
         judge=directory("work/judge"),
         evaluation_judge=directory("work/evaluation_judge"),
         auc="results/lm/judge_auc.csv",
-    params:
-        lm=lm_params("ground_truth", evaluation_judge=LM["evaluation_judge"]),
     log:
         "logs/judge.log",
     benchmark:
         "benchmarks/out/judge.tsv"
+    conda:
+        "../environment.yml"
     threads: 2
     resources:
         mem_mb=4000,
         runtime=30,
-    conda:
-        "../environment.yml"
+    params:
+        lm=lm_params("ground_truth", evaluation_judge=LM["evaluation_judge"]),
     shell:
-        "python \"$FAIRL_SCRIPTS/judge.py\" --params {params.lm:q} --out {output.judge}"
+        'python "$FAIRL_SCRIPTS/judge.py" --params {params.lm:q} --out {output.judge}'
         " --evaluation-out {output.evaluation_judge} --auc {output.auc} 2> {log}"
 
 
@@ -92,25 +92,25 @@ rule rlhf:
     # Only final/ is declared: Snakemake deletes declared outputs before a re-run, and the
     # checkpoints and step log beside it are what lets a preempted job resume.
     output:
-        final=directory("work/{policy}/rlhf/{reward}/final"),
-    params:
-        offline=OFFLINE,
-        lm=lm_params("rlhf", features=LM["features"]),
-        extracted=lambda wc, input: f"--extracted-reward {input.extracted}" if input.extracted else "",
-        out="work/{policy}/rlhf/{reward}",
+        final=directory(RLHF_FINAL),
     log:
         "logs/{policy}/rlhf_{reward}.log",
     benchmark:
         "benchmarks/out/{policy}/rlhf_{reward}.tsv"
+    conda:
+        "../environment.yml"
     threads: 2
     resources:
         mem_mb=8000,
         runtime=120,
         gpu=1,
-    conda:
-        "../environment.yml"
+    params:
+        offline=OFFLINE,
+        lm=lm_params("rlhf", features=LM["features"]),
+        extracted=lambda wc, input: f"--extracted-reward {input.extracted}" if input.extracted else "",
+        out="work/{policy}/rlhf/{reward}",
     shell:
-        "{params.offline}python \"$FAIRL_SCRIPTS/rlhf.py\" --params {params.lm:q} --policy {input.policy} --prompts {input.prompts}"
+        '{params.offline}python "$FAIRL_SCRIPTS/rlhf.py" --params {params.lm:q} --policy {input.policy} --prompts {input.prompts}'
         " --judge {input.judge} {params.extracted} --out {params.out} 2> {log}"
 
 
@@ -118,27 +118,27 @@ rule pairs:
     input:
         prompts=rules.prompts.output[0],
         base=rules.policy.output[0],
-        aligned="work/{policy}/rlhf/ground_truth/final",
+        aligned=RLHF_FINAL.replace("{reward}", "ground_truth"),
         judge=rules.judge.output.judge,
         evaluation_judge=rules.judge.output.evaluation_judge,
     output:
         "work/{policy}/pairs.parquet",
-    params:
-        offline=OFFLINE,
-        lm=lm_params(generation=LM["generation"]),
     log:
         "logs/{policy}/pairs.log",
     benchmark:
         "benchmarks/out/{policy}/pairs.tsv"
+    conda:
+        "../environment.yml"
     threads: 2
     resources:
         mem_mb=8000,
         runtime=60,
         gpu=1,
-    conda:
-        "../environment.yml"
+    params:
+        offline=OFFLINE,
+        lm=lm_params(generation=LM["generation"]),
     shell:
-        "{params.offline}python \"$FAIRL_SCRIPTS/pairs.py\" --params {params.lm:q} --prompts {input.prompts} --base {input.base}"
+        '{params.offline}python "$FAIRL_SCRIPTS/pairs.py" --params {params.lm:q} --prompts {input.prompts} --base {input.base}'
         " --aligned {input.aligned} --judge {input.judge} --evaluation-judge {input.evaluation_judge} --out {output}"
         " 2> {log}"
 
@@ -149,22 +149,22 @@ rule features:
         encoder=rules.policy.output[0],
     output:
         "work/{policy}/features.npz",
-    params:
-        offline=OFFLINE,
-        lm=lm_params("features"),
     log:
         "logs/{policy}/features.log",
     benchmark:
         "benchmarks/out/{policy}/features.tsv"
+    conda:
+        "../environment.yml"
     threads: 2
     resources:
         mem_mb=8000,
         runtime=60,
         gpu=1,
-    conda:
-        "../environment.yml"
+    params:
+        offline=OFFLINE,
+        lm=lm_params("features", generation=LM["generation"]),
     shell:
-        "{params.offline}python \"$FAIRL_SCRIPTS/features.py\" --params {params.lm:q} --pairs {input.pairs} --encoder {input.encoder}"
+        '{params.offline}python "$FAIRL_SCRIPTS/features.py" --params {params.lm:q} --pairs {input.pairs} --encoder {input.encoder}'
         " --out {output} 2> {log}"
 
 
@@ -177,23 +177,35 @@ rule irl:
     output:
         metrics="work/{policy}/irl/metrics/{variant}.csv",
         rounds="work/{policy}/irl/rounds/{variant}.csv",
-        rewards=[reward_file("work/{policy}/irl/rewards/{variant}", r, s) for r in IRL_REGIMES for s in IRL_SEEDS],
-    params:
-        lm=lambda wc: as_json({"seed": LM["seed"], "device": LM["device"], "seeds": IRL_SEEDS, "regimes": IRL_REGIMES,
-                               "test_fraction": LM["irl"]["test_fraction"], "variant": IRL_VARIANTS[wc.variant]}),
-        rewards="work/{policy}/irl/rewards/{variant}",
+        rewards=[reward_file(VARIANT_REWARDS, r, s) for r in IRL_REGIMES for s in IRL_SEEDS],
     log:
         "logs/{policy}/irl_{variant}.log",
     benchmark:
         "benchmarks/out/{policy}/irl_{variant}.tsv"
+    conda:
+        "../environment.yml"
     threads: 1
     resources:
         mem_mb=4000,
         runtime=60,
-    conda:
-        "../environment.yml"
+    params:
+        lm=lambda wc: as_json(
+            {
+                "seed": LM["seed"],
+                "device": LM["device"],
+                "seeds": IRL_SEEDS,
+                "regimes": IRL_REGIMES,
+                "test_fraction": LM["irl"]["test_fraction"],
+                "variant": IRL_VARIANTS[wc.variant],
+                # What its inputs must have been made with (checked against their sidecars).
+                "precision": LM["precision"],
+                "generation": LM["generation"],
+                "features": LM["features"],
+            }
+        ),
+        rewards=VARIANT_REWARDS,
     shell:
-        "python \"$FAIRL_SCRIPTS/irl.py\" --params {params.lm:q} --pairs {input.pairs} --features {input.features}"
+        'python "$FAIRL_SCRIPTS/irl.py" --params {params.lm:q} --pairs {input.pairs} --features {input.features}'
         " --metrics {output.metrics} --rounds {output.rounds} --rewards {params.rewards} 2> {log}"
 
 
@@ -209,14 +221,14 @@ rule irl_collect:
         "logs/{policy}/irl_collect.log",
     benchmark:
         "benchmarks/out/{policy}/irl_collect.tsv"
+    conda:
+        "../environment.yml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
-    conda:
-        "../environment.yml"
     shell:
-        "python \"$FAIRL_SCRIPTS/irl_collect.py\" --metrics-in {input.metrics} --rounds-in {input.rounds}"
+        'python "$FAIRL_SCRIPTS/irl_collect.py" --metrics-in {input.metrics} --rounds-in {input.rounds}'
         " --metrics {output.metrics} --rounds {output.rounds} 2> {log}"
 
 
@@ -226,26 +238,26 @@ rule toxicity:
         judge=rules.judge.output.judge,
         evaluation_judge=rules.judge.output.evaluation_judge,
         base=rules.policy.output[0],
-        rlhf=expand("work/{{policy}}/rlhf/{reward}/final", reward=["ground_truth", *RERLHF_SLUGS]),
+        rlhf=lambda wc: [RLHF_FINAL.format(policy=wc.policy, reward=r) for r in RLHF_REWARDS],
     output:
         table="results/lm/{policy}/toxicity.csv",
         generations="work/{policy}/eval/generations.parquet",
-    params:
-        offline=OFFLINE,
-        lm=lm_params(generation=LM["generation"], n_boot=LM["n_boot"]),
-        rlhf=lambda wc, input: " ".join(f"--rlhf {path.split('/')[-2]}={path}" for path in input.rlhf),
     log:
         "logs/{policy}/toxicity.log",
     benchmark:
         "benchmarks/out/{policy}/toxicity.tsv"
+    conda:
+        "../environment.yml"
     threads: 2
     resources:
         mem_mb=8000,
         runtime=60,
         gpu=1,
-    conda:
-        "../environment.yml"
+    params:
+        offline=OFFLINE,
+        lm=lm_params(generation=LM["generation"], n_boot=LM["n_boot"]),
+        rlhf=lambda wc: " ".join(f"--rlhf {r}={RLHF_FINAL.format(policy=wc.policy, reward=r)}" for r in RLHF_REWARDS),
     shell:
-        "{params.offline}python \"$FAIRL_SCRIPTS/toxicity.py\" --params {params.lm:q} --prompts {input.prompts}"
+        '{params.offline}python "$FAIRL_SCRIPTS/toxicity.py" --params {params.lm:q} --prompts {input.prompts}'
         " --judge {input.judge} --evaluation-judge {input.evaluation_judge} --base {input.base} {params.rlhf}"
         " --out {output.table} --generations {output.generations} 2> {log}"

@@ -1,25 +1,29 @@
 # Helpers of rules/report.smk (kept apart so `snakemake --lint` finds no functions among rules).
-# Needs from common.smk: LM, POLICIES, RERLHF, FIRST_SEED, REWARD_REGIME, variant_slug, reward_file, as_json.
+# Needs from common.smk: LM, POLICIES, FIRST_SEED, REWARD_REGIME, RLHF_REWARDS, RLHF_FINAL, REWARDS, reward_file,
+# as_json; from lm.smk: the rules whose outputs the report reads.
 # Optional config section `report:` (defaults in src/scripts/_common.py REPORT_DEFAULTS):
 #   top_k (failure pairs per reward), max_chars (text per cell), smoothing (RLHF log rolling window).
 import shlex
+
+from fairl.report_outputs import LM_REPORT, PAPER_VS_REPRODUCED, report_files
 
 REPORT = config.get("report", {})
 LM_CATEGORY = "Language-model chain"
 
 
-def report_params(*report_keys, split=False, **extra):
+def report_params(output):
     """JSON params of a report rule: the IRL variants, the regime of the rewards it reads, and only the
-    report keys (and split) it uses."""
-    params = {"variants": LM["irl"]["variants"], "report": {k: REPORT[k] for k in report_keys if k in REPORT},
-              "regime": REWARD_REGIME, **extra}
-    if split:
+    report keys (and split, n_boot) it uses."""
+    params = {
+        "variants": LM["irl"]["variants"],
+        "report": {k: REPORT[k] for k in output.report_keys if k in REPORT},
+        "regime": REWARD_REGIME,
+    }
+    if output.split:
         params.update(test_fraction=LM["irl"]["test_fraction"], seed=FIRST_SEED)
+    if output.n_boot:
+        params.update(n_boot=LM["n_boot"])
     return as_json(params)
-
-
-def per_policy(pattern):
-    return [pattern.format(policy=p) for p in POLICIES]
 
 
 def policy_args(option, pattern):
@@ -27,39 +31,55 @@ def policy_args(option, pattern):
     return " ".join(f"{option} {shlex.quote(f'{p}={pattern.format(policy=p)}')}" for p in POLICIES)
 
 
-def rlhf_rewards():
-    return ["ground_truth", *(variant_slug(v) for v in RERLHF)]
+def per_policy_pattern(kind):
+    """The file of each per-policy input kind (fairl.report_outputs.INPUT_KINDS), as its rule declares it."""
+    return {
+        "metrics": rules.irl_collect.output.metrics,
+        "toxicity": rules.toxicity.output.table,
+        "generations": rules.toxicity.output.generations,
+        "rounds": rules.irl_collect.output.rounds,
+        "pairs": rules.pairs.output[0],
+        "features": rules.features.output[0],
+    }[kind]
 
 
-def rlhf_log_args():
-    """The per-step log each RLHF run copies into its final/ (the declared output)."""
-    logs = [f"{p}:{r}=work/{p}/rlhf/{r}/final/training_log.csv" for p in POLICIES for r in rlhf_rewards()]
-    return " ".join(f"--log {shlex.quote(log)}" for log in logs)
+def report_input(kind):
+    """(declared files, script arguments) of one input kind, over every policy."""
+    if kind == "rewards":  # every variant's reward of the first seed in lm.irl.reward_regime
+        files = [
+            reward_file(f"{REWARDS.format(policy=p)}/{slug}", REWARD_REGIME, FIRST_SEED)
+            for p in POLICIES
+            for slug in IRL_VARIANTS
+        ]
+        return files, policy_args("--rewards", REWARDS)
+    if kind == "runs":  # the per-step log each RLHF run copies into its final/ (the declared output)
+        runs = [(p, r, RLHF_FINAL.format(policy=p, reward=r)) for p in POLICIES for r in RLHF_REWARDS]
+        logs = " ".join(f"--log {shlex.quote(f'{p}:{r}={run}/training_log.csv')}" for p, r, run in runs)
+        return [run for _, _, run in runs], logs
+    pattern = per_policy_pattern(kind)
+    return [pattern.format(policy=p) for p in POLICIES], policy_args(f"--{kind}", pattern)
 
 
-def lm_report(path, caption, subcategory):
-    return report(path, caption=f"../report/{caption}.rst", category=LM_CATEGORY, subcategory=subcategory)
+def report_inputs(output):
+    return {kind: report_input(kind)[0] for kind in output.inputs}
 
 
-def first_seed_rewards():
-    """Every IRL variant's reward of the first seed in lm.irl.reward_regime, per policy (what the report scripts read)."""
-    return [reward_file(f"work/{p}/irl/rewards/{slug}", REWARD_REGIME, FIRST_SEED) for p in POLICIES for slug in IRL_VARIANTS]
+def report_arguments(output):
+    return " ".join(report_input(kind)[1] for kind in output.inputs)
 
 
-def pairs_args():
-    return " ".join([policy_args("--pairs", "work/{policy}/pairs.parquet"),
-                     policy_args("--features", "work/{policy}/features.npz"),
-                     policy_args("--rewards", "work/{policy}/irl/rewards")])
+def report_outputs(output):
+    subcategory = "Tables" if output.kind == "table" else "Figures"
+    caption = f"../report/{output.caption}.rst"
+    return {
+        key: report(path, caption=caption, category=LM_CATEGORY, subcategory=subcategory) for key, path in output.files.items()
+    }
+
+
+def table_file(name):
+    return next(o for o in LM_REPORT if o.kind == "table" and o.name == name).files["csv"]
 
 
 def report_targets():
     """Every output of the report layer (the `all` target adds these)."""
-    tables = ["classification", "starc", "rerlhf_toxicity", "ablations", "failure_pairs"]
-    figures = ["classification", "starc", "rerlhf_training", "lambda_sweep", "failure_curriculum",
-               "reward_distributions"]
-    return [
-        *(f"results/lm/{t}.{ext}" for t in tables for ext in ("csv", "md")),
-        "results/paper_vs_reproduced.csv",
-        "results/paper_vs_reproduced.md",
-        *(f"paper_figures/lm_{f}.{ext}" for f in figures for ext in ("pdf", "png")),
-    ]
+    return report_files()

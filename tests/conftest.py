@@ -44,7 +44,8 @@ NOT_IN_A_CLONE = {".git", ".venv", "out", "work", "logs", ".snakemake", ".pytest
 
 
 def _ignored(path: Path) -> bool:
-    return path.name in {"__pycache__"} or path.name.endswith(".egg-info") or path.relative_to(REPO).as_posix() == "benchmarks/out"
+    relative = path.relative_to(REPO).as_posix()
+    return path.name in {"__pycache__"} or path.name.endswith(".egg-info") or relative == "benchmarks/out"
 
 
 def fresh_clone(root: Path) -> Path:

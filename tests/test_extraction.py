@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fairl.variants import Variant
 from fairl.extraction import extract_rewards
+from fairl.variants import Variant
 
 N, DIM = 120, 5
 

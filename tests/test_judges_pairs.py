@@ -5,8 +5,7 @@ import pytest
 from fairl.evaluation import reward_metrics
 from fairl.generation import GenerationConfig
 from fairl.io import atomic_write_parquet
-from fairl.judges import (EmbeddingJudge, ProfanityJudge, load_judge, load_judge_dir, materialise_judge,
-                          train_embedding_judge)
+from fairl.judges import EmbeddingJudge, ProfanityJudge, load_judge, load_judge_dir, materialise_judge, train_embedding_judge
 from fairl.metrics import roc_auc
 from fairl.pairs import build_pairs
 from fairl.policies import load_policy

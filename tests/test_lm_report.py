@@ -10,11 +10,12 @@ import pytest
 
 from fairl import lm_tables as lt
 from fairl.extraction import pair_split
-from fairl.toxicity_eval import toxic_column
-from fairl.variants import reward_file, slug
 from fairl.irl import LinearReward
 from fairl.paper_comparison import compare, load_claims
 from fairl.rlhf import LOG_COLUMNS
+from fairl.stage_files import PAIRS_COLUMNS, read_table
+from fairl.toxicity_eval import toxic_column
+from fairl.variants import reward_file, slug
 from tests.conftest import REPO
 
 VARIANTS = [
@@ -380,15 +381,15 @@ def test_missing_column_and_empty_file_name_the_file(tmp_path):
     empty = tmp_path / "toxicity.csv"
     empty.write_text("")
     with pytest.raises(ValueError, match="toxicity.csv is empty"):
-        lt.read_checked(empty, lt.TOXICITY_COLUMNS)
+        read_table(empty, lt.TOXICITY_COLUMNS)
     broken = tmp_path / "pairs.parquet"
     broken.write_text("not parquet")
     with pytest.raises(ValueError, match="pairs.parquet cannot be read"):
-        lt.read_checked(broken, lt.PAIRS_COLUMNS)
+        read_table(broken, PAIRS_COLUMNS)
     header_only = tmp_path / "header.csv"
     header_only.write_text(",".join(lt.TOXICITY_COLUMNS) + "\n")
     with pytest.raises(ValueError, match="header.csv has a header but no rows"):
-        lt.read_checked(header_only, lt.TOXICITY_COLUMNS)
+        read_table(header_only, lt.TOXICITY_COLUMNS)
 
 
 def test_script_reports_the_bad_file(tmp_path):

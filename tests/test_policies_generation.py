@@ -88,7 +88,6 @@ def test_sampled_tokens_stop_at_the_first_eos_whatever_the_pad_token():
 def pythia_like(tmp_path_factory):
     """A tiny GPT-NeoX with Pythia's special tokens under transformers 5: eos id 0, pad `<|padding|>` id 1."""
     from fairl.policies import build_tiny_policy
-
     from tests.conftest import CORPUS
 
     return str(build_tiny_policy(tmp_path_factory.mktemp("pythia") / "policy", CORPUS, seed=0,

@@ -172,6 +172,27 @@ def test_bad_input_raises_naming_the_problem(base, tmp_path):
     assert not (tmp_path / "nan" / "final").exists()
 
 
+def test_a_moved_work_directory_still_resumes_its_checkpoints(base, tmp_path):
+    """run.json names the policy relative to the run: moving the checkout (policy and run together) keeps the
+    checkpoints, where an absolute path would make the resumed run look like another run's."""
+    shutil.copytree(base, tmp_path / "checkout" / "work" / "base")
+    interrupt_at_step_3(tmp_path / "checkout" / "work" / "base", tmp_path / "checkout" / "work" / "run")
+    (tmp_path / "checkout").rename(tmp_path / "moved")
+    calls = []
+
+    def counting(prompts, completions):
+        calls.append(len(completions))
+        return fewer_a(prompts, completions)
+
+    train_rlhf(tmp_path / "moved" / "work" / "base", PROMPTS, counting, tmp_path / "moved" / "work" / "run", FAST)
+    assert len(calls) == 2  # steps 3 and 4: steps 1-2 came from the moved checkpoint
+    # Negative control: another policy at the same place relative to the run is another run.
+    with pytest.raises(ValueError, match="other settings"):
+        interrupt_at_step_3(tmp_path / "moved" / "work" / "base", tmp_path / "moved" / "work" / "run2")
+        shutil.copytree(base, tmp_path / "moved" / "other_base")
+        train_rlhf(tmp_path / "moved" / "other_base", PROMPTS, fewer_a, tmp_path / "moved" / "work" / "run2", FAST)
+
+
 def test_resuming_with_other_settings_is_refused(base, tmp_path):
     interrupt_at_step_3(base, tmp_path / "run")  # leaves checkpoint-2 of an unfinished run
     with pytest.raises(ValueError, match="other settings"):

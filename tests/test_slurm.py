@@ -56,7 +56,8 @@ class Snakemake:
 
     def submitted(self) -> dict[int, tuple[str, int, Path]]:
         """Snakemake job id -> (rule, SLURM job id, SLURM log) for every job sent through sbatch."""
-        rules = dict((int(j), r) for r, j in re.findall(r"^(?:local)?rule (\S+):\n(?:    .*\n)*?    jobid: (\d+)", self.output, re.M))
+        found = re.findall(r"^(?:local)?rule (\S+):\n(?:    .*\n)*?    jobid: (\d+)", self.output, re.M)
+        rules = {int(j): r for r, j in found}
         return {int(j): (rules[int(j)], int(s), Path(log)) for j, s, log in SUBMITTED.findall(self.output)}
 
     def planned(self) -> dict[int, str]:
@@ -224,7 +225,8 @@ def test_a_failing_cluster_job_fails_the_run_and_a_rerun_completes_only_what_is_
     assert "margin must be > 0" in (workdir / OUT / "logs/synthetic_benchmark.log").read_text()
     assert [name for name in outputs if (workdir / OUT / name).exists()] == []
     after_failure = _mtimes(workdir)
-    rerun_in_failed_run = {name for name in before if after_failure.get(name) != before[name] and not _downstream_of_synthetic(name)}
+    rerun_in_failed_run = {name for name in before
+                           if after_failure.get(name) != before[name] and not _downstream_of_synthetic(name)}
     assert rerun_in_failed_run and all("toxicity" in name or "/eval/" in name or _after_toxicity(name, ran)
                                        for name in rerun_in_failed_run)
 
@@ -240,7 +242,8 @@ def test_a_failing_cluster_job_fails_the_run_and_a_rerun_completes_only_what_is_
             and not _downstream_of_synthetic(name) and not _after_toxicity(name, late)} == set()
 
 
-AFTER_TOXICITY = {"lm_rerlhf_toxicity_table": "results/lm/rerlhf_toxicity.", "paper_vs_reproduced": "results/paper_vs_reproduced."}
+AFTER_TOXICITY = {"lm_rerlhf_toxicity_table": "results/lm/rerlhf_toxicity.",
+                  "paper_vs_reproduced": "results/paper_vs_reproduced."}
 """The rules downstream of toxicity, and the prefix of their outputs."""
 
 

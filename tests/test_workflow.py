@@ -216,7 +216,7 @@ def test_killed_run_recovers_with_the_readme_sequence(workdir, tmp_path_factory)
     process.wait()
     locked = run(other, "all")  # refused at once: the killed run still holds the lock
     assert locked.returncode != 0 and "--unlock" in locked.stdout + locked.stderr
-    sequence = [f'pkill -f "$PWD/src/scripts/"',
+    sequence = ['pkill -f "$PWD/src/scripts/"',
                 f"{sys.executable} -m snakemake --unlock all --configfile {TINY}"]
     for command in sequence:
         done = subprocess.run(["bash", "-c", command], cwd=other, capture_output=True, text=True, timeout=300)

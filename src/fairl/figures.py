@@ -11,6 +11,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
+from fairl.io import atomic_write  # noqa: E402
+
 
 def objective_of(method: str) -> str:
     return "max-margin" if method.endswith("max_margin") else "max-entropy"
@@ -59,9 +61,9 @@ def plot_synthetic_benchmark(per_seed: pd.DataFrame, per_round: pd.DataFrame, pa
 
 
 def save(fig: plt.Figure, paths: list[str | Path]) -> None:
-    """Save to each path; no creation date is embedded, so a rerun gives identical bytes."""
+    """Save to each path, atomically; no creation date is embedded, so a rerun gives identical bytes."""
     for path in paths:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        metadata = {"CreationDate": None} if str(path).endswith(".pdf") else None
-        fig.savefig(path, dpi=150, metadata=metadata)
+        suffix = Path(path).suffix
+        metadata = {"CreationDate": None} if suffix == ".pdf" else None
+        atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=150, metadata=metadata), suffix=suffix)
     plt.close(fig)

@@ -55,7 +55,7 @@ def atomic_write_dir(path: str | Path, write: Callable[[Path], None]) -> None:
         write(tmp)
         if path.exists():
             shutil.rmtree(path)
-        tmp.rename(path)
+        os.replace(tmp, path)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -19,9 +19,10 @@ from __future__ import annotations
 import importlib.util
 import json
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
+import pandas as pd
 import torch
 
 
@@ -324,3 +325,47 @@ def load_judge_dir(directory: str | Path, device: str = "auto") -> Judge:
     elif spec.get("model") and (directory / spec["model"]).is_dir():
         spec = {**spec, "model": str(directory / spec["model"])}
     return load_judge(spec, device=device)
+
+
+NOT_JUDGE_KEYS = ("train_file", "test_file", "max_train", "c", "evaluation_judge", "seed", "device", "precision")
+"""Keys of lm.ground_truth that configure the judge stage, not the judge spec materialise_judge takes."""
+
+
+def materialise_judges(params: dict[str, Any], out: str | Path, evaluation_out: str | Path) -> pd.DataFrame:
+    """The judge stage (rule judge): the r* judge of `params` (lm.ground_truth: trained here when it is an
+    embedding judge, else materialised) into `out`, the evaluation judge into `evaluation_out`, each written
+    atomically; returns each judge's held-out ROC-AUC on the insults test split (NaN where none is configured)."""
+    from fairl.io import atomic_write_dir
+    from fairl.metrics import roc_auc
+    from fairl.prompts import load_insults
+
+    device = params.get("device", "auto")
+    # Held-out AUC on the insults test split where the config names one (the offline default);
+    # the paper configuration's judges are published classifiers and are not re-scored here.
+    test = load_insults(params["test_file"]) if params.get("test_file") else None
+    n_train = 0
+    if params["kind"] == "embedding":
+        if test is None:
+            raise ValueError("an embedding judge is trained and scored here: set lm.ground_truth.test_file "
+                             "(e.g. test_with_solutions.csv)")
+        train = load_insults(params["train_file"])
+        if params.get("max_train"):
+            train = train.sample(n=min(params["max_train"], len(train)), random_state=params.get("seed", 0))
+            test = test.sample(n=min(params["max_train"], len(test)), random_state=params.get("seed", 0))
+        n_train = len(train)
+        atomic_write_dir(out, lambda tmp: train_embedding_judge(
+            train["text"].tolist(), train["label"].to_numpy(), c=params.get("c", 1.0), seed=params.get("seed", 0),
+            device=device).save(tmp))
+    else:
+        atomic_write_dir(out, lambda tmp: materialise_judge(
+            {k: v for k, v in params.items() if k not in NOT_JUDGE_KEYS}, tmp))
+    atomic_write_dir(evaluation_out, lambda tmp: materialise_judge(params["evaluation_judge"], tmp))
+    rows = []
+    for role, directory, trained_on in (("ground truth r*", out, n_train),
+                                        ("independent evaluation", evaluation_out, 0)):
+        scored = load_judge_dir(directory, device)
+        rows.append({"judge": scored.name, "role": role, "n_train": trained_on,
+                     "n_test": 0 if test is None else len(test),
+                     "test_auc": float("nan") if test is None
+                     else roc_auc(test["label"].to_numpy() == 1, scored.toxicity(test["text"].tolist()))})
+    return pd.DataFrame(rows)

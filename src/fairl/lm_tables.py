@@ -15,19 +15,18 @@ import numpy as np
 import pandas as pd
 
 from fairl.extraction import informative, pair_split
-from fairl.variants import slug
 from fairl.irl import LinearReward
 from fairl.irl.hyperparameters import Hyperparameters
 from fairl.metrics import verdict
+from fairl.stage_files import read_table
 from fairl.tables import add_starc_reduction, paired_differences, summarise
 from fairl.toxicity_eval import bootstrap_difference, toxic_column
+from fairl.variants import slug
 
 PER_SEED_COLUMNS = ["variant", "method", "regime", "seed", "pair_accuracy", "accuracy", "f1", "auc", "starc",
                     "converged"]
 TOXICITY_COLUMNS = ["reward", "judge", "toxic_share", "ci_low", "ci_high", "diff_vs_reference", "diff_ci_low",
                     "diff_ci_high", "mean_r_star", "n_prompts", "kl_to_base"]
-PAIRS_COLUMNS = ["prompt_id", "prompt", "completion_aligned", "completion_base", "reward_aligned", "reward_base",
-                 "toxicity_aligned", "toxicity_base", "t_to_nt"]
 CLASSIFICATION_METRICS = ["accuracy", "f1", "auc"]
 STARC_METRICS = ["starc"]
 ABLATION_METRICS = ["pair_accuracy", "f1", "auc", "starc"]
@@ -37,30 +36,11 @@ ABLATION_KEYS = ("lambda_init", "fixed_lambda", "failure_path", "curriculum", "f
 DEFAULTS = Hyperparameters()
 
 
-def read_checked(path: str | Path, columns: list[str]) -> pd.DataFrame:
-    """A CSV or Parquet file with at least `columns` and one row; errors name the file."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} does not exist: build it first")
-    if path.stat().st_size == 0:
-        raise ValueError(f"{path} is empty: rebuild it")
-    try:
-        frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, OSError, ValueError) as error:
-        raise ValueError(f"{path} cannot be read as a table ({error}): rebuild it") from error
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise ValueError(f"{path} lacks column(s) {missing}; it has {list(frame.columns)}")
-    if frame.empty:
-        raise ValueError(f"{path} has a header but no rows: rebuild it")
-    return frame
-
-
 def read_per_policy(paths: dict[str, str | Path], columns: list[str]) -> pd.DataFrame:
     """The files of every policy, stacked, with a leading `policy` column."""
     if not paths:
         raise ValueError("no policies given")
-    frames = [read_checked(path, columns).assign(policy=policy) for policy, path in paths.items()]
+    frames = [read_table(path, columns).assign(policy=policy) for policy, path in paths.items()]
     stacked = pd.concat(frames, ignore_index=True)
     return stacked[["policy", *[c for c in stacked.columns if c != "policy"]]]
 

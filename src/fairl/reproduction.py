@@ -149,11 +149,13 @@ def summary_line(report: pd.DataFrame, reference: str | None = None, differing_k
     if reference is None:
         return (f"reproduction: no committed reference for this configuration (reference: null); "
                 f"{int(numbers['cells'].sum())} numbers regenerated, none compared")
-    line = (f"reproduction against {reference}/results: {int(numbers[['exact', 'within_tolerance', 'different']].to_numpy().sum())}"
+    compared = int(numbers[["exact", "within_tolerance", "different"]].to_numpy().sum())
+    line = (f"reproduction against {reference}/results: {compared}"
             f" numbers: {int(numbers['exact'].sum())} exact, {int(numbers['within_tolerance'].sum())} within tolerance, "
             f"{int(numbers['different'].sum())} differ; {int(text[['exact', 'different']].to_numpy().sum())} text cells: "
             f"{int(text['exact'].sum())} match, {int(text['different'].sum())} differ; "
-            f"{int(report['only_in_run'].sum())} cells only in this run, {int(report['only_in_reference'].sum())} only in the reference")
+            f"{int(report['only_in_run'].sum())} cells only in this run, "
+            f"{int(report['only_in_reference'].sum())} only in the reference")
     if differing_keys:
         shown = ", ".join(differing_keys[:5]) + (" …" if len(differing_keys) > 5 else "")
         line += f" (NOT a reproduction: the reference was made with a different configuration: {shown})"

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fairl.io import exclusive_writer
+from fairl.io import atomic_write_dir, exclusive_writer
 from fairl.policies import check_precision, load_tokenizer, resolve_device
 
 RewardFn = Callable[[list[str], list[str]], np.ndarray]
@@ -194,7 +194,8 @@ def train_rlhf(policy_dir: str | Path, prompts: list[str], reward_fn: RewardFn, 
     Checkpoints go to `out_dir/checkpoints/` (the latest kept); called again with the same out_dir after an
     interruption, training resumes from the latest complete checkpoint. Once `final/` is published the
     checkpoints are deleted, so a finished run asked for more steps starts over. `out_dir/log.csv` has one
-    row per optimiser step. Checkpoints of a run with other settings raise, or with `restart_if_changed` are discarded (logged) and training
+    row per optimiser step. Checkpoints of a run with other settings raise, or with `restart_if_changed` are discarded
+    (logged) and training
     starts over: what a workflow re-running the stage after a config change wants. While it runs, out_dir
     is locked (`fairl.io.exclusive_writer`): a second process on the same out_dir stops with an error
     naming this one. The step log is also published as `final/training_log.csv`."""
@@ -214,11 +215,13 @@ def _train_rlhf(policy_dir, prompts, reward_fn, out_dir, config, toxicity_fn, re
         raise FileNotFoundError(f"policy directory {policy_dir} does not exist")
     checkpoints = out_dir / "checkpoints"
     checkpoints.mkdir(parents=True, exist_ok=True)
-    for leftover in [*out_dir.glob(".final.tmp-*"), *out_dir.glob(".final.old-*")]:  # from killed runs
+    for leftover in out_dir.glob(".final.*"):  # fairl.io.atomic_write_dir's temporary, left by a killed run
         shutil.rmtree(leftover, ignore_errors=True)
     resume_from, resumed_step = _latest_complete_checkpoint(checkpoints)
     # Resuming under other hyperparameters would silently mix two runs; only steps may grow.
-    run = {**asdict(config), "policy_dir": str(policy_dir.resolve()), "steps": None, "device": None}
+    # The policy relative to out_dir: a checkout (or work/) moved elsewhere still resumes its checkpoints.
+    run = {**asdict(config), "policy_dir": os.path.relpath(policy_dir.resolve(), out_dir.resolve()), "steps": None,
+           "device": None}
     run_path = out_dir / "run.json"
     problem = None
     if resumed_step > config.steps:
@@ -286,16 +289,13 @@ def _train_rlhf(policy_dir, prompts, reward_fn, out_dir, config, toxicity_fn, re
     model.config.use_cache = AutoConfig.from_pretrained(policy_dir).use_cache
 
     final = out_dir / "final"
-    tmp = out_dir / f".final.tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    model.save_pretrained(tmp)
-    trainer.processing_class.save_pretrained(tmp)
-    shutil.copy(log_path, tmp / "training_log.csv")
-    old = out_dir / f".final.old-{os.getpid()}"
-    if final.exists():
-        os.replace(final, old)
-    os.replace(tmp, final)
-    shutil.rmtree(old, ignore_errors=True)
+
+    def publish(tmp: Path) -> None:
+        model.save_pretrained(tmp)
+        trainer.processing_class.save_pretrained(tmp)
+        shutil.copy(log_path, tmp / "training_log.csv")
+
+    atomic_write_dir(final, publish)
     # Published: the checkpoints (weights and optimiser state, about 12 bytes per parameter) are no longer
     # needed to resume, and would keep tens of GB per paper-sized run.
     shutil.rmtree(checkpoints, ignore_errors=True)

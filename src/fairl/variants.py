@@ -40,6 +40,37 @@ class Variant:
         return cls(spec["name"], spec["method"], dict(spec.get("hyperparameters") or {}))
 
 
+def check_variants(specs: list[dict[str, Any]], section: str) -> dict[str, dict[str, Any]]:
+    """The variants of a config section by file slug, each checked as its fit will check it.
+
+    Run by the Snakefile when it builds the DAG, so a misspelt or mistyped hyperparameter (a YAML
+    `failure_path: "false"` is a string, not false) stops the dry run with the variant named, instead
+    of failing in the irl job after RLHF, pairs and features, or training a variant its label misdescribes.
+    """
+    from fairl.irl.hyperparameters import resolve  # numpy only: the Snakefile imports no torch
+
+    slugs: dict[str, dict[str, Any]] = {}
+    for spec in specs:
+        variant = Variant.from_config(spec)
+        file_slug = slug(variant.name)
+        if file_slug in slugs:
+            raise ValueError(f"{section}: variants {slugs[file_slug]['name']!r} and {variant.name!r} share the file "
+                             f"name {file_slug!r}; rename one")
+        hp = dict(variant.hyperparameters)
+        for key, why in (("optimisation", "list the regimes in the config's 'regimes' instead"),
+                         ("failure_labels", "they come from the pairs' evaluation judge (failure_mode: supervised)")):
+            if key in hp:
+                raise ValueError(f"{section}: variant {variant.name!r} sets {key!r}; {why}")
+        if hp.get("failure_mode") == "supervised":
+            hp["failure_labels"] = np.zeros(1, dtype=bool)  # stands in for the labels the fit is given
+        try:
+            resolve(variant.method, 1, hp)
+        except ValueError as error:
+            raise ValueError(f"{section}: variant {variant.name!r}: {error}") from None
+        slugs[file_slug] = spec
+    return slugs
+
+
 def fit_variant(variant: Variant, h_pos: np.ndarray, h_neg: np.ndarray, seed: int, regime: str,
                 failure_labels: np.ndarray | None = None) -> LinearReward:
     """Fit `variant` on training pairs in optimisation `regime` (fairl.irl.optimise).

@@ -6,14 +6,14 @@ over prompt + completion; cached, keyed by encoder and texts.
 
 from __future__ import annotations
 
-import _common
 import numpy as np
-import pandas as pd
 
+import _common
 from fairl.features import cached_features, mean_pooled_features
 from fairl.io import atomic_save_npz
 from fairl.policies import autocast, load_policy
 from fairl.provenance import write_sidecar
+from fairl.stage_files import read_pairs
 
 
 def main() -> None:
@@ -25,7 +25,7 @@ def main() -> None:
     _common.setup_logging()
     params = args.params
     _common.log_run("features", params)
-    pairs = pd.read_parquet(args.pairs)
+    pairs = read_pairs(args.pairs, params["generation"], params["seed"])
     texts = (pairs["prompt"] + pairs["completion_aligned"]).tolist() + (pairs["prompt"] + pairs["completion_base"]).tolist()
 
     def compute() -> np.ndarray:

@@ -1,6 +1,7 @@
 """IRL stage, one variant: fit it on the train split of the pairs for every seed, score the test split.
 
-    python src/scripts/irl.py --params '<json: seed, device, seeds, regimes, test_fraction, variant>' \
+    python src/scripts/irl.py --params '<json: seed, device, seeds, regimes, test_fraction, variant,
+                                       precision, generation, features>' \
         --pairs work/P/pairs.parquet --features work/P/features.npz \
         --metrics work/P/irl/metrics/fa_max_margin.csv --rounds work/P/irl/rounds/fa_max_margin.csv \
         --rewards work/P/irl/rewards/fa_max_margin      # writes fa_max_margin_<regime>_seed<S>.npz
@@ -8,14 +9,12 @@
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
-
 import _common
-from fairl.variants import Variant, reward_file
 from fairl.extraction import extract_rewards
 from fairl.io import atomic_write_csv
 from fairl.provenance import write_sidecar
+from fairl.stage_files import read_features, read_pairs, require_made_with
+from fairl.variants import Variant, reward_file
 
 
 def main() -> None:
@@ -27,17 +26,18 @@ def main() -> None:
     _common.setup_logging()
     params = args.params
     _common.log_run("irl", params)
-    pairs = pd.read_parquet(args.pairs)
-    with np.load(args.features) as features:
-        h_pos, h_neg, prompt_id = features["h_pos"], features["h_neg"], features["prompt_id"]
-    if not np.array_equal(prompt_id, pairs["prompt_id"].to_numpy()):
-        raise ValueError(f"{args.features} was computed for other pairs than {args.pairs}; rebuild the features")
+    pairs = read_pairs(args.pairs, params["generation"], params["seed"])
+    require_made_with(args.features, "features", generation=params["generation"], precision=params["precision"],
+                      max_tokens=params["features"]["max_tokens"])
+    h_pos, h_neg = read_features(args.features, pairs, args.pairs)
     spec = params["variant"]
     variant = Variant.from_config(spec)
     metrics, rounds, rewards = extract_rewards(pairs, h_pos, h_neg, [variant], params["seeds"], params["test_fraction"],
                                                params["regimes"])
     for (_, regime, seed), reward in rewards.items():
-        reward.save(reward_file(args.rewards, regime, seed))
+        path = reward_file(args.rewards, regime, seed)
+        reward.save(path)
+        write_sidecar(path, "irl", params, seed)  # re-RLHF checks the feature contract the reward was fitted on
     atomic_write_csv(rounds, args.rounds)  # empty (no columns) for a standard IRL variant: no curriculum
     atomic_write_csv(metrics, args.metrics)
     write_sidecar(args.metrics, "irl", params)

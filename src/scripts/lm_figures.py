@@ -11,18 +11,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import numpy as np
 import pandas as pd
 
 import _common
 from fairl import lm_figures as lf
 from fairl import lm_tables as lt
-from fairl.variants import reward_file, slug
-from fairl.irl import LinearReward
 from fairl.provenance import write_sidecar
 from fairl.rlhf import LOG_COLUMNS
+from fairl.stage_files import PAIRS_COLUMNS, read_features, read_rewards, read_table
+from fairl.variants import slug
 
 FIGURES = ("classification", "starc", "lambda_sweep", "failure_curriculum", "rerlhf_training", "reward_distributions")
 ROUND_COLUMNS = ["variant", "regime", "seed", "round", "gamma", "lambda", "sampling_rate", "n_failures"]
@@ -43,7 +40,7 @@ def rlhf_logs(entries: list[str], design: pd.DataFrame) -> pd.DataFrame:
         policy, _, reward = key.rpartition(":")
         if not policy:
             raise SystemExit(f"--log takes POLICY:REWARD=FILE, got {key}={path}")
-        log = lt.read_checked(path, LOG_COLUMNS)
+        log = read_table(path, LOG_COLUMNS)
         frames.append(log.assign(policy=policy, label=labels.get(reward, reward)))
     logs = pd.concat(frames, ignore_index=True)
     for column in ("reward", "kl", "toxicity"):
@@ -57,15 +54,9 @@ def reward_scores(args, params: dict, design: pd.DataFrame) -> pd.DataFrame:
     main = design.loc[design["role"] != "ablation", "variant"].tolist()
     frames = []
     for policy, pairs_path in pairs_paths.items():
-        pairs = lt.read_checked(pairs_path, lt.PAIRS_COLUMNS)
-        with np.load(features_paths[policy]) as features:
-            h_pos, h_neg = features["h_pos"], features["h_neg"]
-        rewards = {}
-        for variant in main:
-            path = Path(reward_file(str(Path(reward_dirs[policy]) / slug(variant)), params["regime"], params["seed"]))
-            if not path.is_file():
-                raise FileNotFoundError(f"no reward {path} for variant {variant!r}: rebuild the IRL stage of {policy}")
-            rewards[variant] = LinearReward.load(path)
+        pairs = read_table(pairs_path, PAIRS_COLUMNS, "pairs")
+        h_pos, h_neg = read_features(features_paths[policy], pairs, pairs_path)
+        rewards = read_rewards(reward_dirs[policy], main, params["regime"], params["seed"])
         scored = lf.scored_outputs(pairs, h_pos, h_neg, rewards, params["test_fraction"], params["seed"])
         frames.append(scored.assign(policy=policy))
     return pd.concat(frames, ignore_index=True)
@@ -92,7 +83,7 @@ def main() -> None:
         lf.plot_lambda_sweep(per_seed_with_design(args, design, regime), args.out)
     elif args.figure == "failure_curriculum":
         paths = _common.named_paths(args.rounds, "--rounds")
-        frames = [lt.read_checked(path, ROUND_COLUMNS).assign(policy=policy) for policy, path in paths.items()]
+        frames = [read_table(path, ROUND_COLUMNS).assign(policy=policy) for policy, path in paths.items()]
         rounds = pd.concat(frames, ignore_index=True)
         lf.plot_failure_curriculum(rounds[rounds["regime"] == regime], args.out)
     elif args.figure == "rerlhf_training":

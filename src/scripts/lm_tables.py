@@ -14,16 +14,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 import _common
 from fairl import lm_tables as lt
-from fairl.variants import reward_file, slug
 from fairl.io import atomic_write_csv, atomic_write_text
-from fairl.irl import LinearReward
 from fairl.paper_comparison import compare, comparison_markdown, load_claims
 from fairl.provenance import write_sidecar
+from fairl.stage_files import PAIRS_COLUMNS, read_features, read_rewards, read_table
 from fairl.tables import to_markdown
 
 TABLES = ("classification", "starc", "ablations", "rerlhf_toxicity", "failure_pairs", "paper_vs_reproduced")
@@ -47,20 +45,9 @@ def failure_pairs(args, params: dict) -> None:
     fa_variants = design.loc[design["role"] == "fa_irl", "variant"].tolist()
     tops, counts = [], []
     for policy, pairs_path in pairs_paths.items():
-        pairs = lt.read_checked(pairs_path, lt.PAIRS_COLUMNS)
-        with np.load(features_paths[policy]) as features:
-            missing = [k for k in ("h_pos", "h_neg", "prompt_id") if k not in features.files]
-            if missing:
-                raise ValueError(f"{features_paths[policy]} lacks array(s) {missing}")
-            h_pos, h_neg, prompt_id = features["h_pos"], features["h_neg"], features["prompt_id"]
-        if not np.array_equal(prompt_id, pairs["prompt_id"].to_numpy()):
-            raise ValueError(f"{features_paths[policy]} was computed for other pairs than {pairs_path}")
-        rewards = {}
-        for variant in fa_variants:
-            path = Path(reward_file(str(Path(reward_dirs[policy]) / slug(variant)), params["regime"], params["seed"]))
-            if not path.is_file():
-                raise FileNotFoundError(f"no reward {path} for variant {variant!r}: rebuild the IRL stage of {policy}")
-            rewards[variant] = LinearReward.load(path)
+        pairs = read_table(pairs_path, PAIRS_COLUMNS, "pairs")
+        h_pos, h_neg = read_features(features_paths[policy], pairs, pairs_path)
+        rewards = read_rewards(reward_dirs[policy], fa_variants, params["regime"], params["seed"])
         args_split = (params["test_fraction"], params["seed"])
         tops.append(lt.failure_pairs(pairs, h_pos, h_neg, rewards, *args_split, report["top_k"]).assign(policy=policy))
         counts.append(lt.failure_counts(pairs, h_pos, h_neg, rewards, *args_split).assign(policy=policy))
@@ -97,9 +84,9 @@ def main() -> None:
     if args.table == "failure_pairs":
         return failure_pairs(args, params)
     if args.table == "paper_vs_reproduced":
-        tables = {name: lt.read_checked(getattr(args, name), ["policy", "role", "objective", "variant"])
+        tables = {name: read_table(getattr(args, name), ["policy", "role", "objective", "variant"])
                   for name in ("classification", "starc")}
-        toxicity = lt.read_checked(args.toxicity[0], ["policy", "role", "objective", "variant", "judge", "toxic_share"])
+        toxicity = read_table(args.toxicity[0], ["policy", "role", "objective", "variant", "judge", "toxic_share"])
         table = compare(load_claims(args.claims), tables["classification"], tables["starc"], toxicity)
         title = (f"Paper vs reproduced ({params.get('config_label', 'this config')}; paper numbers from "
                  f"{_shown_path(args.claims)})")
@@ -107,7 +94,7 @@ def main() -> None:
     design = lt.variant_design(params["variants"])
     if args.table == "rerlhf_toxicity":
         toxicity = lt.read_per_policy(_common.named_paths(args.toxicity, "--toxicity"), lt.TOXICITY_COLUMNS)
-        generations = {policy: lt.read_checked(path, ["reward", "prompt_id"])
+        generations = {policy: read_table(path, ["reward", "prompt_id"])
                        for policy, path in _common.named_paths(args.generations, "--generations").items()}
         table = lt.rerlhf_toxicity_table(toxicity, design, generations, params["regime"], params["n_boot"],
                                          params["seed"])

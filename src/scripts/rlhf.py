@@ -12,15 +12,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
-
 import _common
 from fairl.io import exclusive_writer
-from fairl.irl import LinearReward
 from fairl.judges import load_judge_dir
-from fairl.provenance import require_consistent, write_sidecar
+from fairl.provenance import write_sidecar
 from fairl.rlhf import RLHFConfig, train_rlhf
 from fairl.rlhf_rewards import ExtractedReward, GroundTruthReward
+from fairl.stage_files import read_reward, read_table, require_made_with
 
 
 def main() -> None:
@@ -40,12 +38,14 @@ def main() -> None:
 def run(args) -> None:
     params = args.params
     _common.log_run("rlhf", params)
-    prompts = pd.read_parquet(args.prompts)
+    prompts = read_table(args.prompts, ["split", "text"], "prompts")
     prompts = prompts.loc[prompts["split"] == "rlhf", "text"].tolist()
     judge = load_judge_dir(args.judge, device=params.get("device", "auto"))
     features = params["features"]  # the features stage's contract: R(o) is scored on the features IRL fitted
     if args.extracted_reward:
-        reward = LinearReward.load(args.extracted_reward)
+        # The reward was fitted on features made under a feature contract; R(o) must be scored under the same.
+        require_made_with(args.extracted_reward, "irl", features=features, precision=params["precision"])
+        reward = read_reward(args.extracted_reward)
         reward_fn = ExtractedReward(reward, args.policy, params.get("device", "auto"), features["batch_size"],
                                     features["max_tokens"], params.get("precision", "fp32"))
         reward_name = f"extracted:{Path(args.extracted_reward).name}"

@@ -2,7 +2,8 @@
 
     python src/scripts/synthetic_report.py --metrics results/synthetic/metrics_per_seed.csv \
         --rounds work/synthetic/failure_rounds.csv --csv results/synthetic/benchmark.csv \
-        --markdown results/synthetic/benchmark.md --figures paper_figures/synthetic_benchmark.pdf paper_figures/synthetic_benchmark.png
+        --markdown results/synthetic/benchmark.md \
+        --figures paper_figures/synthetic_benchmark.pdf paper_figures/synthetic_benchmark.png
 """
 
 from __future__ import annotations

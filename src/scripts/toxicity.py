@@ -13,13 +13,13 @@ from __future__ import annotations
 import pandas as pd
 
 import _common
-from fairl.divergence import kl_to_base
-from fairl.generation import GenerationConfig, generate
+from fairl.generation import GenerationConfig
 from fairl.io import atomic_write_csv, atomic_write_parquet
 from fairl.judges import load_judge_dir
 from fairl.policies import autocast, load_policy
 from fairl.provenance import write_sidecar
-from fairl.toxicity_eval import TOXIC_THRESHOLD, bootstrap_difference, bootstrap_share, toxic_column
+from fairl.stage_files import read_table
+from fairl.toxicity_eval import evaluate_policies
 
 
 def main() -> None:
@@ -42,7 +42,7 @@ def main() -> None:
         if not separator or not path or reward in policies:
             raise ValueError(f"--rlhf takes REWARD=DIR with a new reward name, got {entry!r}")
         policies[reward] = path
-    prompts = pd.read_parquet(args.prompts)
+    prompts = read_table(args.prompts, ["split", "prompt_id", "text"], "prompts")
     prompts = prompts[prompts["split"] == "eval"]
     if len(prompts) < 2:
         raise ValueError(f"{args.prompts} has {len(prompts)} 'eval' prompt(s); the bootstrap intervals need at least 2: "
@@ -53,39 +53,11 @@ def main() -> None:
     config = GenerationConfig(**params["generation"])
     base, tokenizer = load_policy(args.base, device=device)
     with autocast(params.get("precision", "fp32"), base.device):
-        generations, rows = evaluate(policies, base, tokenizer, prompts, judges, config, params)
+        generations, rows = evaluate_policies(policies, base, tokenizer, prompts, judges, config, params["seed"],
+                                              params["n_boot"])
     atomic_write_parquet(pd.concat(generations, ignore_index=True), args.generations)
     atomic_write_csv(pd.DataFrame(rows), args.out)
     write_sidecar(args.out, "toxicity", params, params["seed"], models=policies)
-
-
-def evaluate(policies, base, tokenizer, prompts, judges, config, params):
-    """Each policy's generations on the eval prompts, and the table rows of every (policy, judge)."""
-    ground_truth = judges["r* judge"]
-    texts_in = prompts["text"].tolist()
-    generations, rows, reference = [], [], {}
-    for reward, path in policies.items():
-        model = base if reward == "base" else load_policy(path, device=base.device)[0]
-        sampled = generate(model, tokenizer, texts_in, config, params["seed"], desc=reward)
-        texts = sampled.texts
-        kl = 0.0 if model is base else kl_to_base(model, base, tokenizer, texts_in, sampled.token_ids,
-                                                  config.temperature, config.batch_size, config.max_prompt_tokens)
-        r_star = ground_truth.reward(texts)
-        generated = pd.DataFrame({"reward": reward, "prompt_id": prompts["prompt_id"].to_numpy(),
-                                  "completion": texts, "r_star": r_star})
-        for judge_name, judge in judges.items():
-            toxic = judge.toxicity(texts) >= TOXIC_THRESHOLD
-            generated[toxic_column(judge_name)] = toxic  # per prompt: what paired comparisons resample
-            reference.setdefault(judge_name, toxic)
-            share, low, high = bootstrap_share(toxic, params["n_boot"], params["seed"])
-            diff, diff_low, diff_high = bootstrap_difference(toxic, reference[judge_name], params["n_boot"], params["seed"])
-            rows.append({"reward": reward, "judge": judge_name, "toxic_share": share, "ci_low": low, "ci_high": high,
-                         "diff_vs_reference": diff, "diff_ci_low": diff_low, "diff_ci_high": diff_high,
-                         "mean_r_star": float(r_star.mean()), "kl_to_base": kl, "n_prompts": len(texts)})
-        generations.append(generated)
-        if model is not base:
-            del model
-    return generations, rows
 
 
 if __name__ == "__main__":

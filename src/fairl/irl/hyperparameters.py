@@ -95,6 +95,24 @@ FA_ONLY = frozenset(
 STANDARD_ONLY = frozenset({"steps"})
 
 
+_KINDS = {"float": (int, float, np.integer, np.floating), "int": (int, np.integer), "bool": (bool, np.bool_),
+          "str": (str,)}
+"""Python types a config value may have for each annotation of Hyperparameters (YAML gives int for 1, float for 1.0)."""
+
+
+def _check_type(name: str, value: Any) -> None:
+    """A clear error for an override of the wrong type (a YAML string "false" is not false)."""
+    annotation = next(f.type for f in fields(Hyperparameters) if f.name == name)
+    kind, _, optional = annotation.partition(" | ")
+    if kind not in _KINDS or (optional == "None" and value is None):
+        return
+    is_bool = isinstance(value, (bool, np.bool_))
+    if not isinstance(value, _KINDS[kind]) or (is_bool and kind != "bool"):
+        wanted = {"float": "a number", "int": "an integer", "bool": "true or false", "str": "a string"}[kind]
+        raise ValueError(f"{name} must be {wanted}{' or null' if optional else ''}, got {value!r} "
+                         f"({type(value).__name__})")
+
+
 def resolve(method: str, n_pairs: int, overrides: dict[str, Any]) -> Hyperparameters:
     """Check `overrides` against `method` and fill the defaults that depend on others."""
     if method not in METHODS:
@@ -109,6 +127,8 @@ def resolve(method: str, n_pairs: int, overrides: dict[str, Any]) -> Hyperparame
         scope = "standard IRL (use rounds × steps_per_round)" if is_fa else "FA-IRL (fa_* methods)"
         raise ValueError(f"hyperparameter(s) {misplaced} apply only to {scope}, not to {method!r}")
 
+    for name, value in overrides.items():
+        _check_type(name, value)
     hp = replace(Hyperparameters(), **overrides)
     for name in ("margin", "temperature", "lr", "tolerance"):
         if not getattr(hp, name) > 0:

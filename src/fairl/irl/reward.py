@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fairl.io import atomic_save_npz
+
 
 @dataclass
 class LinearReward:
@@ -82,13 +84,9 @@ class LinearReward:
         """Write parameters to `path` (.npz) with hyperparameters, seed and calibration as JSON inside."""
         meta = {"method": self.method, "seed": self.seed, "hyperparameters": self.hyperparameters,
                 "calibration": self.calibration, "convergence": self.convergence}
-        np.savez(
-            path,
-            theta_d=self.theta_d,
-            theta_f=self.theta_f,
-            biases=np.array([self.bias_d, self.bias_f]),
-            meta=np.array(json.dumps(meta, default=_jsonable)),
-        )
+        arrays = {"theta_d": self.theta_d, "theta_f": self.theta_f, "biases": np.array([self.bias_d, self.bias_f]),
+                  "meta": np.array(json.dumps(meta, default=_jsonable))}
+        atomic_save_npz(path, **arrays)
 
     @classmethod
     def load(cls, path: str | Path) -> "LinearReward":

@@ -1,0 +1,113 @@
+"""The files one stage of the LM chain hands the next, and the one reader of each.
+
+Every reader checks what it reads before a number is computed from it: the file is whole (a
+truncated or corrupt file is reported, not a pyarrow traceback), it has the columns or arrays its
+consumers use, its numbers are finite, and it was made under the consumer's configuration (its
+sidecar, fairl.provenance). Every error names the file and the rule that rebuilds it.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from fairl.provenance import require_consistent
+from fairl.variants import reward_file, slug
+
+if TYPE_CHECKING:
+    from fairl.irl import LinearReward
+
+PAIRS_COLUMNS = ["prompt_id", "prompt", "completion_aligned", "completion_base", "reward_aligned", "reward_base",
+                 "toxicity_aligned", "toxicity_base", "t_to_nt"]
+"""Columns of pairs.parquet (rule pairs, fairl.pairs.build_pairs), in order."""
+FEATURE_ARRAYS = ("h_pos", "h_neg", "prompt_id")
+"""Arrays of features.npz: h(o+) and h(o-) row-aligned with the pairs table, and its prompt_id column."""
+
+
+def rebuild(rule: str | None) -> str:
+    return f"rebuild it (snakemake --forcerun {rule})" if rule else "rebuild it"
+
+
+def read_table(path: str | Path, columns: list[str], rule: str | None = None) -> pd.DataFrame:
+    """A CSV or Parquet file with at least `columns` and one row; errors name the file and `rule`."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} does not exist: build it first" + (f" (rule {rule})" if rule else ""))
+    if path.stat().st_size == 0:
+        raise ValueError(f"{path} is empty: {rebuild(rule)}")
+    try:
+        frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, OSError, ValueError) as error:
+        raise ValueError(f"{path} cannot be read as a table ({type(error).__name__}: {error}): {rebuild(rule)}") from None
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{path} lacks column(s) {missing}; it has {list(frame.columns)}: {rebuild(rule)}")
+    if frame.empty:
+        raise ValueError(f"{path} has a header but no rows: {rebuild(rule)}")
+    return frame
+
+
+def require_made_with(path: str | Path, rule: str, **expected: Any) -> dict[str, Any]:
+    """The sidecar of `path`, after checking its config equals `expected` on each given key."""
+    try:
+        return require_consistent(path, **expected)
+    except ValueError as error:
+        raise ValueError(f"{error}\n(this consumer's configuration is the one in force: {rebuild(rule)})") from None
+
+
+def read_pairs(path: str | Path, generation: dict[str, Any], seed: int) -> pd.DataFrame:
+    """pairs.parquet, checked whole and made with this configuration's generation settings and seed."""
+    pairs = read_table(path, PAIRS_COLUMNS, "pairs")
+    require_made_with(path, "pairs", generation=generation, seed=seed)
+    return pairs
+
+
+def read_features(path: str | Path, pairs: pd.DataFrame, pairs_path: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """h(o+) and h(o-) of every pair in `pairs` (read from `pairs_path`), checked to belong to them and finite."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} does not exist: build it first (rule features)")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in FEATURE_ARRAYS if k in data.files}
+    except (OSError, EOFError, ValueError, zipfile.BadZipFile) as error:  # truncated, corrupt, not an npz
+        raise ValueError(f"{path} cannot be read ({type(error).__name__}: {error}): {rebuild('features')}") from None
+    missing = [k for k in FEATURE_ARRAYS if k not in arrays]
+    if missing:
+        raise ValueError(f"{path} lacks array(s) {missing}: {rebuild('features')}")
+    h_pos, h_neg, prompt_id = (arrays[k] for k in FEATURE_ARRAYS)
+    if not np.array_equal(prompt_id, pairs["prompt_id"].to_numpy()):
+        raise ValueError(f"{path} was computed for other pairs than {pairs_path}: {rebuild('features')}")
+    if h_pos.shape != h_neg.shape or h_pos.ndim != 2:
+        raise ValueError(f"{path}: h_pos {h_pos.shape} and h_neg {h_neg.shape} are not two equal matrices: "
+                         f"{rebuild('features')}")
+    for name, h in (("h_pos", h_pos), ("h_neg", h_neg)):
+        bad = np.flatnonzero(~np.isfinite(h).all(axis=1))
+        if bad.size:
+            raise ValueError(f"{path}: {name} has non-finite values in {bad.size} row(s), first row {bad[0]} "
+                             f"(prompt_id {prompt_id[bad[0]]}): {rebuild('features')}")
+    return h_pos, h_neg
+
+
+def read_reward(path: str | Path) -> LinearReward:
+    """A fitted reward (rule irl), with an error naming the file when it is missing or unreadable."""
+    from fairl.irl import LinearReward
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no reward {path}: build it first (rule irl)")
+    try:
+        return LinearReward.load(path)
+    except (OSError, EOFError, KeyError, ValueError, zipfile.BadZipFile) as error:
+        raise ValueError(f"{path} cannot be read as a reward ({type(error).__name__}: {error}): "
+                         f"{rebuild('irl')}") from None
+
+
+def read_rewards(directory: str | Path, variants: list[str], regime: str, seed: int) -> dict[str, LinearReward]:
+    """The reward of each named variant saved by rule irl in `directory`, for one regime and seed."""
+    return {variant: read_reward(reward_file(str(Path(directory) / slug(variant)), regime, seed))
+            for variant in variants}

@@ -190,11 +190,13 @@ def test_tiny_workflow_through_the_slurm_profile_matches_a_local_run(cluster, lo
 
 
 def _failing_config(workdir: Path, broken: bool) -> Path:
-    """The tiny config with a rerun switch for toxicity (n_boot) and, if `broken`, an invalid FA-IRL hyperparameter."""
+    """The tiny config with a rerun switch for toxicity (n_boot) and, if `broken`, a synthetic test split too small
+    to hold two pairs: valid by the schema, refused by the benchmark job (a bad hyperparameter would now stop the
+    DAG before any job, fairl.variants.check_variants)."""
     config = yaml.safe_load((workdir / TINY).read_text())
     config["lm"]["n_boot"] += 1  # toxicity re-runs, and finishes, while the broken job fails
     if broken:
-        config["synthetic"]["variants"][0]["hyperparameters"]["margin"] = -1.0  # rejected: margin must be > 0
+        config["synthetic"]["test_fraction"] = 0.001  # rejected in the job: the test split would hold 0 pairs
     path = workdir / "tests/config" / ("broken.yaml" if broken else "fixed.yaml")
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path
@@ -222,7 +224,7 @@ def test_a_failing_cluster_job_fails_the_run_and_a_rerun_completes_only_what_is_
         assert slurm_log.is_relative_to(workdir) and slurm_log.exists()
         assert "rule synthetic_benchmark:" in slurm_log.read_text()
     assert len(errors) == 3 and len({m for m in re.findall(r"external_jobid: (\d+)", failed.output)}) == 3
-    assert "margin must be > 0" in (workdir / OUT / "logs/synthetic_benchmark.log").read_text()
+    assert "leaves fewer than 2 on one side" in (workdir / OUT / "logs/synthetic_benchmark.log").read_text()
     assert [name for name in outputs if (workdir / OUT / name).exists()] == []
     after_failure = _mtimes(workdir)
     rerun_in_failed_run = {name for name in before

@@ -59,7 +59,7 @@ def extracted_reward(wildcards):
     """Input of a re-RLHF job: the reward extracted with the first IRL seed in lm.irl.reward_regime (none for r*)."""
     if wildcards.reward == "ground_truth":
         return []
-    return [reward_file(f"{REWARDS.format(policy=wildcards.policy)}/{wildcards.reward}", REWARD_REGIME, FIRST_SEED)]
+    return [reward_file(VARIANT_REWARDS.format(policy=wildcards.policy, variant=wildcards.reward), REWARD_REGIME, FIRST_SEED)]
 
 
 def lm_targets():
@@ -71,7 +71,7 @@ def lm_targets():
 
 def all_targets():
     return [
-        *report_targets(),
+        *report_files(),
         "results/synthetic/metrics_per_seed.csv",
         "results/synthetic/benchmark.csv",
         "results/synthetic/benchmark.md",

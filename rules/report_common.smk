@@ -1,6 +1,6 @@
 # Helpers of rules/report.smk (kept apart so `snakemake --lint` finds no functions among rules).
-# Needs from common.smk: LM, POLICIES, FIRST_SEED, REWARD_REGIME, RLHF_REWARDS, RLHF_FINAL, REWARDS, reward_file,
-# as_json; from lm.smk: the rules whose outputs the report reads.
+# Needs from common.smk: LM, POLICIES, FIRST_SEED, REWARD_REGIME, RLHF_REWARDS, RLHF_FINAL, REWARDS,
+# VARIANT_REWARDS, reward_file, as_json; from lm.smk: the rules whose outputs the report reads.
 # Optional config section `report:` (defaults in src/scripts/_common.py REPORT_DEFAULTS):
 #   top_k (failure pairs per reward), max_chars (text per cell), smoothing (RLHF log rolling window).
 import shlex
@@ -47,7 +47,7 @@ def report_input(kind):
     """(declared files, script arguments) of one input kind, over every policy."""
     if kind == "rewards":  # every variant's reward of the first seed in lm.irl.reward_regime
         files = [
-            reward_file(f"{REWARDS.format(policy=p)}/{slug}", REWARD_REGIME, FIRST_SEED)
+            reward_file(VARIANT_REWARDS.format(policy=p, variant=slug), REWARD_REGIME, FIRST_SEED)
             for p in POLICIES
             for slug in IRL_VARIANTS
         ]
@@ -78,8 +78,3 @@ def report_outputs(output):
 
 def table_file(name):
     return next(o for o in LM_REPORT if o.kind == "table" and o.name == name).files["csv"]
-
-
-def report_targets():
-    """Every output of the report layer (the `all` target adds these)."""
-    return report_files()

@@ -12,7 +12,7 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import update_config, validate
 
 from fairl.variants import check_variants
-from tests.conftest import REPO
+from tests.conftest import REPO, fresh_clone
 
 SCHEMA = str(REPO / "config/schema.yaml")
 
@@ -105,16 +105,18 @@ def test_two_variants_with_one_file_name_are_refused():
 
 
 def test_the_dry_run_stops_on_a_mistyped_hyperparameter(tmp_path):
-    """The Snakefile checks variants when it builds the DAG: before any job, with the variant named."""
+    """The Snakefile checks variants when it builds the DAG: before any job, with the variant named (in a fresh
+    clone, so the dry runs leave nothing in this checkout)."""
+    repo = fresh_clone(tmp_path / "repo")
     config = merged("tests/config/tiny.yaml")
     fa = next(v for v in config["lm"]["irl"]["variants"] if v["method"].startswith("fa_"))
     fa["hyperparameters"] = {**fa.get("hyperparameters", {}), "failure_path": "false"}
     override = tmp_path / "bad.yaml"
     override.write_text(yaml.safe_dump({"lm": {"irl": config["lm"]["irl"]}}))
     done = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--configfile", "tests/config/tiny.yaml", str(override)],
-                          cwd=REPO, capture_output=True, text=True, timeout=300)
+                          cwd=repo, capture_output=True, text=True, timeout=300)
     assert done.returncode != 0
     assert f"variant {fa['name']!r}: failure_path must be true or false, got 'false'" in done.stdout + done.stderr
     good = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--quiet", "--configfile", "tests/config/tiny.yaml"],
-                          cwd=REPO, capture_output=True, text=True, timeout=300)
+                          cwd=repo, capture_output=True, text=True, timeout=300)
     assert good.returncode == 0, good.stdout + good.stderr

@@ -23,6 +23,11 @@ def feature_key(encoder: str, texts: list[str], max_tokens: int) -> str:
     return digest.hexdigest()
 
 
+def feature_texts(prompts, completions) -> list[str]:
+    """The text h(o) is computed on: prompt + completion, as the features stage and re-RLHF's R(o) both build it."""
+    return [p + c for p, c in zip(prompts, completions, strict=True)]
+
+
 @torch.inference_mode()
 def mean_pooled_features(model, tokenizer, texts: list[str], batch_size: int = 16, max_tokens: int = 128) -> np.ndarray:
     """(n, d) float32: mean over non-padding tokens of the final hidden layer."""

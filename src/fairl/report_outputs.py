@@ -1,8 +1,8 @@
 """The report layer's tables and figures of the LM chain, one entry each.
 
 rules/report.smk generates one rule per entry (its name, files, caption, inputs and command all
-follow from the entry), the `all` target lists the entries' files, and the replot profile and the
-caption tests read the rule and caption names from here: a table or figure is added in one place.
+follow from the entry) and the `all` target lists the entries' files; the tests of the replot profile
+and of the captions read the rule and caption names from here. A table or figure is added in one place.
 Imported by the Snakefile: no torch.
 """
 
@@ -66,19 +66,18 @@ class ReportOutput:
         return f"--out {files['pdf']} {files['png']}"
 
 
-SPLIT = {"split": True}
 LM_REPORT = (
     ReportOutput("table", "classification", ("metrics",)),
     ReportOutput("table", "starc", ("metrics",)),
     ReportOutput("table", "ablations", ("metrics",)),
-    ReportOutput("table", "rerlhf_toxicity", ("toxicity", "generations"), n_boot=True, **SPLIT),
-    ReportOutput("table", "failure_pairs", ("pairs", "features", "rewards"), ("top_k", "max_chars"), mem_mb=4000, **SPLIT),
+    ReportOutput("table", "rerlhf_toxicity", ("toxicity", "generations"), n_boot=True, split=True),
+    ReportOutput("table", "failure_pairs", ("pairs", "features", "rewards"), ("top_k", "max_chars"), split=True, mem_mb=4000),
     ReportOutput("figure", "classification", ("metrics",), mem_mb=3000),
     ReportOutput("figure", "starc", ("metrics",), mem_mb=3000),
     ReportOutput("figure", "lambda_sweep", ("metrics",), mem_mb=3000),
     ReportOutput("figure", "failure_curriculum", ("rounds",), mem_mb=3000),
     ReportOutput("figure", "rerlhf_training", ("runs",), ("smoothing",), mem_mb=3000),
-    ReportOutput("figure", "reward_distributions", ("pairs", "features", "rewards"), mem_mb=4000, **SPLIT),
+    ReportOutput("figure", "reward_distributions", ("pairs", "features", "rewards"), split=True, mem_mb=4000),
 )
 """Every table and figure of the LM chain, in the order the report lists them."""
 

@@ -194,11 +194,10 @@ def train_rlhf(policy_dir: str | Path, prompts: list[str], reward_fn: RewardFn, 
     Checkpoints go to `out_dir/checkpoints/` (the latest kept); called again with the same out_dir after an
     interruption, training resumes from the latest complete checkpoint. Once `final/` is published the
     checkpoints are deleted, so a finished run asked for more steps starts over. `out_dir/log.csv` has one
-    row per optimiser step. Checkpoints of a run with other settings raise, or with `restart_if_changed` are discarded
-    (logged) and training
-    starts over: what a workflow re-running the stage after a config change wants. While it runs, out_dir
-    is locked (`fairl.io.exclusive_writer`): a second process on the same out_dir stops with an error
-    naming this one. The step log is also published as `final/training_log.csv`."""
+    row per optimiser step. Checkpoints of a run with other settings raise, or with `restart_if_changed` are
+    discarded (logged) and training starts over: what a workflow re-running the stage after a config change
+    wants. While it runs, out_dir is locked (`fairl.io.exclusive_writer`): a second process on the same out_dir
+    stops with an error naming this one. The step log is also published as `final/training_log.csv`."""
     with exclusive_writer(out_dir, "RLHF"):
         return _train_rlhf(policy_dir, prompts, reward_fn, out_dir, config, toxicity_fn, restart_if_changed)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from fairl.features import mean_pooled_features
+from fairl.features import feature_texts, mean_pooled_features
 from fairl.irl import LinearReward
 from fairl.policies import autocast, load_policy
 
@@ -38,7 +38,7 @@ class ExtractedReward:
         self.batch_size, self.max_tokens, self.precision = batch_size, max_tokens, precision
 
     def __call__(self, prompts: list[str], completions: list[str]) -> np.ndarray:
-        texts = [p + c for p, c in zip(prompts, completions, strict=True)]  # as the features stage builds them
+        texts = feature_texts(prompts, completions)
         with autocast(self.precision, self.model.device):
             features = mean_pooled_features(self.model, self.tokenizer, texts, self.batch_size, self.max_tokens)
         return self.reward.score(features)

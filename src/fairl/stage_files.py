@@ -21,6 +21,8 @@ from fairl.variants import reward_file, slug
 if TYPE_CHECKING:
     from fairl.irl import LinearReward
 
+PROMPTS_COLUMNS = ["prompt_id", "text", "split"]
+"""Columns of prompts.parquet (rule prompts, fairl.prompts.split_prompts) its consumers read."""
 PAIRS_COLUMNS = ["prompt_id", "prompt", "completion_aligned", "completion_base", "reward_aligned", "reward_base",
                  "toxicity_aligned", "toxicity_base", "t_to_nt"]
 """Columns of pairs.parquet (rule pairs, fairl.pairs.build_pairs), in order."""
@@ -57,6 +59,12 @@ def require_made_with(path: str | Path, rule: str, **expected: Any) -> dict[str,
         return require_consistent(path, **expected)
     except ValueError as error:
         raise ValueError(f"{error}\n(this consumer's configuration is the one in force: {rebuild(rule)})") from None
+
+
+def read_prompts(path: str | Path, split: str | None = None) -> pd.DataFrame:
+    """prompts.parquet, checked whole: all prompts, or the rows of one split (pairs, rlhf or eval)."""
+    prompts = read_table(path, PROMPTS_COLUMNS, "prompts")
+    return prompts if split is None else prompts[prompts["split"] == split]
 
 
 def read_pairs(path: str | Path, generation: dict[str, Any], seed: int) -> pd.DataFrame:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 import _common
-from fairl.features import cached_features, mean_pooled_features
+from fairl.features import cached_features, feature_texts, mean_pooled_features
 from fairl.io import atomic_save_npz
 from fairl.policies import autocast, load_policy
 from fairl.provenance import write_sidecar
@@ -26,7 +26,7 @@ def main() -> None:
     params = args.params
     _common.log_run("features", params)
     pairs = read_pairs(args.pairs, params["generation"], params["seed"])
-    texts = (pairs["prompt"] + pairs["completion_aligned"]).tolist() + (pairs["prompt"] + pairs["completion_base"]).tolist()
+    texts = feature_texts(pairs["prompt"], pairs["completion_aligned"]) + feature_texts(pairs["prompt"], pairs["completion_base"])
 
     def compute() -> np.ndarray:
         model, tokenizer = load_policy(args.encoder, device=params.get("device", "auto"))

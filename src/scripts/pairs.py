@@ -14,7 +14,7 @@ from fairl.judges import load_judge_dir
 from fairl.pairs import build_pairs
 from fairl.policies import autocast, load_policy
 from fairl.provenance import write_sidecar
-from fairl.stage_files import read_table
+from fairl.stage_files import read_prompts
 
 
 def main() -> None:
@@ -26,13 +26,13 @@ def main() -> None:
     params = args.params
     _common.log_run("pairs", params)
     device = params.get("device", "auto")
-    prompts = read_table(args.prompts, ["split", "prompt_id", "text"], "prompts")
+    prompts = read_prompts(args.prompts, "pairs")
     base, tokenizer = load_policy(args.base, device=device)
     aligned, _ = load_policy(args.aligned, device=device)
     config = GenerationConfig(**params["generation"])
     judges = load_judge_dir(args.judge, device), load_judge_dir(args.evaluation_judge, device)
     with autocast(params.get("precision", "fp32"), base.device):
-        pairs, throughput = build_pairs(prompts[prompts["split"] == "pairs"], base, aligned, tokenizer, *judges,
+        pairs, throughput = build_pairs(prompts, base, aligned, tokenizer, *judges,
                                         config, params["seed"])
     atomic_write_parquet(pairs, args.out)
     write_sidecar(args.out, "pairs", params, params["seed"], models={"base": args.base, "aligned": args.aligned},

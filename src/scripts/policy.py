@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
-
 import _common
 from fairl.io import atomic_write_dir
 from fairl.policies import build_tiny_policy, convert_gguf, load_policy, packaged_gguf
 from fairl.provenance import write_sidecar
+from fairl.stage_files import read_prompts
 
 
 def make_policy(params: dict, prompts: str, directory: Path) -> None:
@@ -27,7 +26,7 @@ def make_policy(params: dict, prompts: str, directory: Path) -> None:
         model.save_pretrained(directory)
         tokenizer.save_pretrained(directory)
     elif params["source"] == "tiny":
-        build_tiny_policy(directory, pd.read_parquet(prompts)["text"].tolist(), seed=params.get("seed", 0))
+        build_tiny_policy(directory, read_prompts(prompts)["text"].tolist(), seed=params.get("seed", 0))
     else:
         raise ValueError(f"unknown policy source {params['source']!r}; choose gguf, hub or tiny")
 

@@ -18,7 +18,7 @@ from fairl.judges import load_judge_dir
 from fairl.provenance import write_sidecar
 from fairl.rlhf import RLHFConfig, train_rlhf
 from fairl.rlhf_rewards import ExtractedReward, GroundTruthReward
-from fairl.stage_files import read_reward, read_table, require_made_with
+from fairl.stage_files import read_prompts, read_reward, require_made_with
 
 
 def main() -> None:
@@ -38,8 +38,7 @@ def main() -> None:
 def run(args) -> None:
     params = args.params
     _common.log_run("rlhf", params)
-    prompts = read_table(args.prompts, ["split", "text"], "prompts")
-    prompts = prompts.loc[prompts["split"] == "rlhf", "text"].tolist()
+    prompts = read_prompts(args.prompts, "rlhf")["text"].tolist()
     judge = load_judge_dir(args.judge, device=params.get("device", "auto"))
     features = params["features"]  # the features stage's contract: R(o) is scored on the features IRL fitted
     if args.extracted_reward:

@@ -18,7 +18,7 @@ from fairl.io import atomic_write_csv, atomic_write_parquet
 from fairl.judges import load_judge_dir
 from fairl.policies import autocast, load_policy
 from fairl.provenance import write_sidecar
-from fairl.stage_files import read_table
+from fairl.stage_files import read_prompts
 from fairl.toxicity_eval import evaluate_policies
 
 
@@ -42,8 +42,7 @@ def main() -> None:
         if not separator or not path or reward in policies:
             raise ValueError(f"--rlhf takes REWARD=DIR with a new reward name, got {entry!r}")
         policies[reward] = path
-    prompts = read_table(args.prompts, ["split", "prompt_id", "text"], "prompts")
-    prompts = prompts[prompts["split"] == "eval"]
+    prompts = read_prompts(args.prompts, "eval")
     if len(prompts) < 2:
         raise ValueError(f"{args.prompts} has {len(prompts)} 'eval' prompt(s); the bootstrap intervals need at least 2: "
                          "rebuild it with prompts.sizes.eval >= 2")

@@ -14,10 +14,10 @@ import platform
 import pandas as pd
 import torch
 
-from fairl.generation import GenerationConfig, generate, generate_naive
 from fairl.io import atomic_write_text
-from fairl.policies import load_policy
-from fairl.prompts import insult_prompts, load_insults
+from fairl.lm.generation import GenerationConfig, generate, generate_naive
+from fairl.lm.policies import load_policy
+from fairl.lm.prompts import insult_prompts, load_insults
 
 
 def main() -> None:

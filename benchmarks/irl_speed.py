@@ -23,7 +23,7 @@ from sklearn.linear_model import LogisticRegression
 from fairl.io import atomic_write_text
 from fairl.irl import METHODS, fit_reward
 from fairl.splits import train_test_split
-from fairl.synthetic import SyntheticConfig, make_synthetic_preferences
+from fairl.synthetic.data import SyntheticConfig, make_synthetic_preferences
 from fairl.variants import REGIMES
 
 

@@ -4,7 +4,7 @@
 
 The weights are random (the real checkpoint cannot be downloaded here), which does not change memory: a
 detoxify-format checkpoint with BertConfig()'s architecture (bert-base-uncased: 12 layers, 768 hidden,
-30,522 tokens, 6 classes) is materialised by `fairl.judges.materialise_judge`, then each batch size scores
+30,522 tokens, 6 classes) is materialised by `fairl.lm.judges.materialise_judge`, then each batch size scores
 texts of exactly `--tokens` tokens in a fresh process, for each N_TEXTS:BATCH_SIZE of `--runs`. Peak memory is the resident set's
 highest value during scoring above its value just before (sampled every 2 ms), after a one-text warm-up
 pass (the weights are memory-mapped and become resident in the first pass), so the weights do not count.
@@ -35,7 +35,7 @@ def rss_bytes() -> int:
 
 def score(judge_dir: str, n_texts: int, tokens: int, batch_size: int) -> dict:
     """Run in a fresh process: peak resident memory while scoring, above the memory before scoring."""
-    from fairl.judges import load_judge_dir
+    from fairl.lm.judges import load_judge_dir
 
     judge = load_judge_dir(judge_dir, device="cpu")
     judge.batch_size = batch_size
@@ -64,7 +64,7 @@ def materialise(directory: Path) -> Path:
     import torch
     from transformers import BertConfig, BertForSequenceClassification
 
-    from fairl.judges import materialise_judge
+    from fairl.lm.judges import materialise_judge
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from tests.standins import DETOXIFY_ORIGINAL_CLASSES, detoxify_checkpoint

@@ -1,5 +1,5 @@
 # Report layer of the language-model chain: every table and figure, aggregated over policies, each its own
-# target (`snakemake paper_figures/lm_starc.pdf`). One rule per entry of fairl.report_outputs.LM_REPORT,
+# target (`snakemake paper_figures/lm_starc.pdf`). One rule per entry of fairl.report.outputs.LM_REPORT,
 # generated below: its name, files, caption, inputs and command follow from the entry.
 
 

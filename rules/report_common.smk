@@ -5,7 +5,7 @@
 #   top_k (failure pairs per reward), max_chars (text per cell), smoothing (RLHF log rolling window).
 import shlex
 
-from fairl.report_outputs import LM_REPORT, PAPER_VS_REPRODUCED, report_files
+from fairl.report.outputs import LM_REPORT, PAPER_VS_REPRODUCED, report_files
 
 REPORT = config.get("report", {})
 LM_CATEGORY = "Language-model chain"
@@ -32,7 +32,7 @@ def policy_args(option, pattern):
 
 
 def per_policy_pattern(kind):
-    """The file of each per-policy input kind (fairl.report_outputs.INPUT_KINDS), as its rule declares it."""
+    """The file of each per-policy input kind (fairl.report.outputs.INPUT_KINDS), as its rule declares it."""
     return {
         "metrics": rules.irl_collect.output.metrics,
         "toxicity": rules.toxicity.output.table,

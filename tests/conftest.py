@@ -4,7 +4,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fairl.synthetic import SyntheticConfig, make_synthetic_preferences
+from fairl.synthetic.data import SyntheticConfig, make_synthetic_preferences
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -34,7 +34,7 @@ CORPUS = [
 @pytest.fixture(scope="session")
 def tiny_policy(tmp_path_factory):
     """A tiny random GPT-NeoX saved as a local Hugging Face directory."""
-    from fairl.policies import build_tiny_policy
+    from fairl.lm.policies import build_tiny_policy
 
     return str(build_tiny_policy(tmp_path_factory.mktemp("tiny") / "policy", CORPUS, seed=0))
 

@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from fairl.policies import build_tiny_policy, byte_level_bpe
-from fairl.prompts import load_insults
+from fairl.lm.policies import build_tiny_policy, byte_level_bpe
+from fairl.lm.prompts import load_insults
 
 RTP_SCORES = ("profanity", "sexually_explicit", "identity_attack", "flirtation", "threat", "insult",
               "severe_toxicity", "toxicity")

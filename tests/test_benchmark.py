@@ -2,8 +2,8 @@
 
 import pandas as pd
 
-from fairl.benchmark import run_benchmark
-from fairl.synthetic import SyntheticConfig
+from fairl.synthetic.benchmark import run_benchmark
+from fairl.synthetic.data import SyntheticConfig
 from fairl.variants import Variant
 
 GENERATORS = {"boltzmann": SyntheticConfig(n_pairs=200, dim=6),
@@ -30,8 +30,8 @@ def test_benchmark_is_the_same_with_one_or_two_workers():
 # thread count into 1e-4 differences of STARC and 20% more or fewer evaluations.
 THREADS = """
 import json, sys
-from fairl.benchmark import run_benchmark
-from fairl.synthetic import SyntheticConfig
+from fairl.synthetic.benchmark import run_benchmark
+from fairl.synthetic.data import SyntheticConfig
 from fairl.variants import Variant
 metrics, _ = run_benchmark({"boltzmann": SyntheticConfig(n_pairs=4000, dim=32)}, [Variant("max_margin", "max_margin", {})],
                            [0], ["converged"])

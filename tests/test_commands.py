@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from fairl.report_outputs import LM_REPORT
+from fairl.report.outputs import LM_REPORT
 from tests.conftest import REPO, fresh_clone
 from tests.test_workflow import job_counts
 

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fairl.extraction import extract_rewards
+from fairl.lm.extraction import extract_rewards
 from fairl.variants import Variant
 
 N, DIM = 120, 5

@@ -4,7 +4,7 @@ import pytest
 from fairl.irl import METHODS, LinearReward, fit_reward
 from fairl.metrics import preference_classification, starc_distance
 from fairl.splits import train_test_split
-from fairl.synthetic import make_synthetic_preferences
+from fairl.synthetic.data import make_synthetic_preferences
 from tests.conftest import REALISABLE
 
 
@@ -59,7 +59,7 @@ def test_save_and_load_round_trip(tmp_path, small_pairs):
 
 
 def test_calibration_matches_the_target_spread_and_keeps_the_ranking(tmp_path, small_pairs):
-    from fairl.extraction import calibrated
+    from fairl.lm.extraction import calibrated
 
     reward = fit_reward(*small_pairs, "fa_max_margin", seed=0, rounds=5)
     h = np.concatenate(small_pairs)
@@ -133,7 +133,7 @@ def test_score_rejects_wrong_width_and_nan(small_pairs):
 
 
 def test_synthetic_generator_is_seeded_and_has_the_requested_hard_share():
-    from fairl.synthetic import SyntheticConfig
+    from fairl.synthetic.data import SyntheticConfig
 
     config = SyntheticConfig(n_pairs=1000, dim=8, hard_fraction=0.25)
     a, b = make_synthetic_preferences(config, 1), make_synthetic_preferences(config, 1)
@@ -147,7 +147,7 @@ def test_synthetic_generator_is_seeded_and_has_the_requested_hard_share():
 def test_split_is_independent_of_the_generator():
     """Generator and split draw from separate streams: the hard share is the same in train and test."""
     from fairl.splits import train_test_split
-    from fairl.synthetic import SyntheticConfig
+    from fairl.synthetic.data import SyntheticConfig
 
     config = SyntheticConfig()
     for seed in range(10):
@@ -158,7 +158,7 @@ def test_split_is_independent_of_the_generator():
 
 
 def test_boundary_generator_has_noiseless_labels_and_informative_failures():
-    from fairl.synthetic import SyntheticConfig
+    from fairl.synthetic.data import SyntheticConfig
 
     config = SyntheticConfig(noiseless=True, hard_fraction=0.15)
     data = make_synthetic_preferences(config, 0)

@@ -2,16 +2,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fairl.evaluation import reward_metrics
-from fairl.generation import GenerationConfig
 from fairl.io import atomic_write_parquet
-from fairl.judges import EmbeddingJudge, ProfanityJudge, load_judge, load_judge_dir, materialise_judge, train_embedding_judge
+from fairl.lm.generation import GenerationConfig
+from fairl.lm.judges import EmbeddingJudge, ProfanityJudge, load_judge, load_judge_dir, materialise_judge, train_embedding_judge
+from fairl.lm.pairs import build_pairs
+from fairl.lm.policies import load_policy
+from fairl.lm.prompts import load_insults
 from fairl.metrics import roc_auc
-from fairl.pairs import build_pairs
-from fairl.policies import load_policy
-from fairl.prompts import load_insults
+from fairl.metrics.bootstrap import bootstrap_difference, bootstrap_share
+from fairl.metrics.reward import reward_metrics
 from fairl.provenance import require_consistent, write_sidecar
-from fairl.toxicity_eval import bootstrap_difference, bootstrap_share
 
 TOXIC = ["you are a stupid idiot", "shut up you fucking moron"]
 CLEAN = ["have a lovely day", "thank you for the kind words"]

@@ -8,14 +8,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fairl import lm_tables as lt
-from fairl.extraction import pair_split
 from fairl.irl import LinearReward
-from fairl.paper_comparison import compare, load_claims
-from fairl.rlhf import LOG_COLUMNS
-from fairl.stage_files import PAIRS_COLUMNS, read_table
-from fairl.toxicity_eval import toxic_column
-from fairl.variants import reward_file, slug
+from fairl.lm.extraction import pair_split
+from fairl.lm.rlhf import LOG_COLUMNS
+from fairl.lm.stage_files import PAIRS_COLUMNS, read_table
+from fairl.lm.toxicity import toxic_column
+from fairl.report import lm_tables as lt
+from fairl.report.paper_comparison import compare, load_claims
+from fairl.variants import reward_file, slug, variant_design
 from tests.conftest import REPO
 
 VARIANTS = [
@@ -151,7 +151,7 @@ def per_seed(args) -> pd.DataFrame:
 # --- variant design: read from hyperparameters, not names -----------------------------------------
 
 def test_variant_design_reads_ablations_from_hyperparameters():
-    design = lt.variant_design(VARIANTS).set_index("variant")
+    design = variant_design(VARIANTS).set_index("variant")
     assert design.loc["fa_max_margin", "role"] == "fa_irl"  # rounds is a setting, not an ablation
     assert design.loc["max_entropy", "role"] == "irl"
     assert design.loc["fa_max_margin λ=5 fixed", "ablation"] == "λ=5 fixed"
@@ -160,7 +160,7 @@ def test_variant_design_reads_ablations_from_hyperparameters():
     assert design.loc["fa_max_margin no R_F", "ablation"] == "no R_F"
     assert design.loc["fa_max_entropy supervised", "ablation"] == "supervised failures"
     assert design.loc["fa_max_entropy supervised", "base_variant"] == "max_entropy"
-    renamed = lt.variant_design([{"name": "odd name", "method": "fa_max_margin",
+    renamed = variant_design([{"name": "odd name", "method": "fa_max_margin",
                                   "hyperparameters": {"curriculum": False}}])
     assert renamed.loc[0, "ablation"] == "no curriculum" and renamed.loc[0, "base_variant"] is None
 
@@ -169,7 +169,7 @@ def test_variant_design_reads_ablations_from_hyperparameters():
 
 def test_classification_table_rows_and_finite_numbers(inputs):
     _, args = inputs
-    table = lt.classification_table(per_seed(args), lt.variant_design(VARIANTS))
+    table = lt.classification_table(per_seed(args), variant_design(VARIANTS))
     main = ["max_margin", "max_entropy", "fa_max_margin", "fa_max_entropy"]
     assert list(zip(table["policy"], table["regime"], table["variant"])) == [
         (p, r, v) for p in POLICIES for r in REGIMES for v in main]
@@ -186,7 +186,7 @@ def test_classification_table_rows_and_finite_numbers(inputs):
 
 def test_starc_table_reduction_is_relative_to_the_base_objective(inputs):
     _, args = inputs
-    table = lt.starc_table(per_seed(args), lt.variant_design(VARIANTS)).set_index(["policy", "regime", "variant"])
+    table = lt.starc_table(per_seed(args), variant_design(VARIANTS)).set_index(["policy", "regime", "variant"])
     assert len(table) == len(POLICIES) * len(REGIMES) * len(VARIANTS)
     fa, irl = ("pol-b", "converged", "fa_max_entropy"), ("pol-b", "converged", "max_entropy")
     expected = 1 - table.loc[fa, "starc_mean"] / table.loc[irl, "starc_mean"]
@@ -199,7 +199,7 @@ def test_starc_table_reduction_is_relative_to_the_base_objective(inputs):
 
 def test_ablation_table_groups_by_objective(inputs):
     _, args = inputs
-    table = lt.ablation_table(per_seed(args), lt.variant_design(VARIANTS))
+    table = lt.ablation_table(per_seed(args), variant_design(VARIANTS))
     pol_a = table[(table["policy"] == "pol-a") & (table["regime"] == "converged")]
     assert list(pol_a["objective"]) == ["max_margin"] * 7 + ["max_entropy"] * 3
     assert set(pol_a["ablation"]) >= {"standard IRL", "full FA-IRL", "λ=5 fixed", "λ₀=5 decayed", "no R_F",
@@ -214,7 +214,7 @@ def test_rerlhf_toxicity_labels_rewards_and_rejects_unknown_ones(inputs):
     _, args = inputs
     toxicity = lt.read_per_policy(dict(e.split("=", 1) for e in args["--toxicity"]), lt.TOXICITY_COLUMNS)
     generations = {p: fake_generations() for p in POLICIES}
-    design = lt.variant_design(VARIANTS)
+    design = variant_design(VARIANTS)
     table = lt.rerlhf_toxicity_table(toxicity, design, generations, "equal_budget", 500)
     assert len(table) == len(POLICIES) * 4 * len(JUDGES)
     assert set(table["role"]) == {"base", "ground_truth", "irl", "fa_irl"}
@@ -292,7 +292,7 @@ def test_tie_pairs_are_in_no_split_and_never_ranked(inputs):
 # --- paper vs reproduced --------------------------------------------------------------------------
 
 def comparison(args, fa_better: bool) -> pd.DataFrame:
-    design = lt.variant_design(VARIANTS)
+    design = variant_design(VARIANTS)
     metrics = pd.concat([fake_metrics(fa_better, seed=i).assign(policy=p) for i, p in enumerate(POLICIES)])
     toxicity = pd.concat([fake_toxicity(fa_better).assign(policy=p) for p in POLICIES])
     generations = {p: fake_generations(fa_better) for p in POLICIES}
@@ -334,7 +334,7 @@ def test_negative_control_claims_fail_when_irl_beats_fa_irl(inputs):
 
 def test_a_difference_within_seed_noise_is_inconclusive(inputs):
     _, args = inputs
-    design = lt.variant_design(VARIANTS)
+    design = variant_design(VARIANTS)
     metrics = pd.concat([fake_metrics(True, seed=i).assign(policy=p) for i, p in enumerate(POLICIES)])
     fa_rows = metrics["method"].str.startswith("fa_")
     metrics["f1"] = 0.7  # FA-IRL = IRL + seed noise that averages to zero

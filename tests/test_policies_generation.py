@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 import torch
 
-from fairl.features import cached_features, mean_pooled_features
-from fairl.generation import GenerationConfig, generate, generate_naive
-from fairl.policies import load_policy, load_tokenizer
+from fairl.lm.features import cached_features, mean_pooled_features
+from fairl.lm.generation import GenerationConfig, generate, generate_naive
+from fairl.lm.policies import load_policy, load_tokenizer
 
 CONFIG = GenerationConfig(max_new_tokens=6, temperature=0.7, batch_size=4)
 PROMPTS = ["you are an", "have a nice", "what a stupid thing", "thanks for", "shut up"]
@@ -77,7 +77,7 @@ def test_feature_cache_is_reused_and_invalidated(tmp_path):
 
 
 def test_sampled_tokens_stop_at_the_first_eos_whatever_the_pad_token():
-    from fairl.generation import sampled_tokens
+    from fairl.lm.generation import sampled_tokens
 
     assert sampled_tokens([96, 0, 1, 1], eos_token_id=0, pad_token_id=1) == [96, 0]  # Pythia: pad ≠ eos
     assert sampled_tokens([96, 7, 7], eos_token_id=7, pad_token_id=7) == [96, 7]  # pad = eos
@@ -87,7 +87,7 @@ def test_sampled_tokens_stop_at_the_first_eos_whatever_the_pad_token():
 @pytest.fixture(scope="module")
 def pythia_like(tmp_path_factory):
     """A tiny GPT-NeoX with Pythia's special tokens under transformers 5: eos id 0, pad `<|padding|>` id 1."""
-    from fairl.policies import build_tiny_policy
+    from fairl.lm.policies import build_tiny_policy
     from tests.conftest import CORPUS
 
     return str(build_tiny_policy(tmp_path_factory.mktemp("pythia") / "policy", CORPUS, seed=0,
@@ -95,7 +95,7 @@ def pythia_like(tmp_path_factory):
 
 
 def test_completions_and_kl_ignore_every_token_after_eos_when_pad_is_not_eos(pythia_like):
-    from fairl.divergence import completion_log_probs
+    from fairl.metrics.kl import completion_log_probs
 
     model, tokenizer = load_policy(pythia_like, device="cpu")
     assert (tokenizer.eos_token_id, tokenizer.pad_token_id) == (0, 1)
@@ -119,7 +119,7 @@ def test_extracted_reward_scores_the_features_the_features_stage_stored(tiny_pol
     """The feature contract h(o): re-RLHF's R(o) on (prompt, completion) equals R on the features stage's row
     for prompt + completion, given the stage's batch size and token limit; with another limit it does not."""
     from fairl.irl import LinearReward
-    from fairl.rlhf_rewards import ExtractedReward
+    from fairl.lm.rewards import ExtractedReward
 
     model, tokenizer = load_policy(tiny_policy, device="cpu")
     prompts = ["you are an idiot and a fool", "have a nice day my friend"]
@@ -136,7 +136,7 @@ def test_extracted_reward_scores_the_features_the_features_stage_stored(tiny_pol
 
 
 def test_precision_is_the_configs_choice_and_refused_where_unsupported(monkeypatch):
-    from fairl.policies import autocast, check_precision
+    from fairl.devices import autocast, check_precision
 
     cpu = torch.device("cpu")
     with autocast("fp32", cpu):

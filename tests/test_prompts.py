@@ -3,7 +3,7 @@ import json
 import pandas as pd
 import pytest
 
-from fairl.prompts import decode_comment, insult_prompts, load_insults, split_prompts
+from fairl.lm.prompts import decode_comment, insult_prompts, load_insults, split_prompts
 
 
 @pytest.mark.parametrize(
@@ -60,7 +60,7 @@ def test_bad_prompt_sets_raise(texts, sizes, message):
 
 
 def test_rtp_prompts_read_the_real_schema_with_null_scores(tmp_path):
-    from fairl.prompts import rtp_prompts
+    from fairl.lm.prompts import rtp_prompts
     from tests.standins import real_toxicity_prompts
 
     directory = real_toxicity_prompts(tmp_path / "rtp", n=200)
@@ -73,7 +73,7 @@ def test_rtp_prompts_read_the_real_schema_with_null_scores(tmp_path):
 
 
 def test_rtp_dataset_unreachable_names_the_local_copy(monkeypatch):
-    from fairl.prompts import rtp_prompts
+    from fairl.lm.prompts import rtp_prompts
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")

@@ -6,7 +6,7 @@ import re
 import pytest
 from docutils.core import publish_parts
 
-from fairl.report_outputs import LM_REPORT
+from fairl.report.outputs import LM_REPORT
 from tests.conftest import REPO
 
 CAPTIONS = sorted((REPO / "report").glob("*.rst"))

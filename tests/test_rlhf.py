@@ -1,4 +1,4 @@
-"""RLHF stage (fairl.rlhf) on a tiny random GPT-NeoX: outputs, logging, resume, determinism, bad input."""
+"""RLHF stage (fairl.lm.rlhf) on a tiny random GPT-NeoX: outputs, logging, resume, determinism, bad input."""
 
 import math
 import os
@@ -16,8 +16,8 @@ import torch
 from transformers import AutoConfig
 
 from fairl.io import LOCK_NAME, DirectoryBusyError, exclusive_writer
-from fairl.policies import build_tiny_policy, load_tokenizer
-from fairl.rlhf import RLHFConfig, read_log, train_rlhf
+from fairl.lm.policies import build_tiny_policy, load_tokenizer
+from fairl.lm.rlhf import RLHFConfig, read_log, train_rlhf
 
 REPO = __import__('pathlib').Path(__file__).resolve().parents[1]
 

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from fairl.io import atomic_save_npz, atomic_write_parquet
+from fairl.lm.stage_files import PAIRS_COLUMNS, read_features, read_pairs, read_reward, read_table, require_made_with
 from fairl.provenance import write_sidecar
-from fairl.stage_files import PAIRS_COLUMNS, read_features, read_pairs, read_reward, read_table, require_made_with
 
 GENERATION = {"max_new_tokens": 8, "temperature": 1.0, "top_p": 1.0, "batch_size": 16}
 

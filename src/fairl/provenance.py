@@ -52,7 +52,7 @@ def git_commit() -> str:
 
 def computed_on(config: dict[str, Any]) -> dict[str, str]:
     """Where an output was computed: code commit, resolved device (with its hardware name) and precision."""
-    from fairl.policies import describe_device
+    from fairl.devices import describe_device
 
     return {"git_commit": git_commit(), "device": describe_device(config.get("device", "auto")),
             "precision": config.get("precision", "fp32")}

@@ -1,4 +1,5 @@
-"""An IRL variant (a named method with hyperparameter overrides), its file names, and the one way to fit it.
+"""An IRL variant (a named method with hyperparameter overrides), its file names, its design (role and
+ablation label) and the one way to fit it.
 
 The synthetic benchmark and the LM chain both fit variants × optimisation regimes × seeds
 through `fit_variant`, so the two cannot drift in how a variant is turned into a fit. The
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 
 if TYPE_CHECKING:
     from fairl.irl import LinearReward
@@ -69,6 +71,74 @@ def check_variants(specs: list[dict[str, Any]], section: str) -> dict[str, dict[
             raise ValueError(f"{section}: variant {variant.name!r}: {error}") from None
         slugs[file_slug] = spec
     return slugs
+
+
+ABLATION_KEYS = ("lambda_init", "fixed_lambda", "failure_path", "curriculum", "failure_mode", "failure_reduction",
+                 "failure_trains")
+"""The FA-IRL hyperparameters the paper's ablations switch (§5); any other override is a setting, not an ablation."""
+
+
+def _paper_defaults():
+    """The paper's FA-IRL hyperparameters, what an ablation departs from (imported here: fairl.irl.hyperparameters
+    reads REGIMES from this module)."""
+    from fairl.irl.hyperparameters import Hyperparameters
+
+    return Hyperparameters()
+
+
+def variant_design(variants: list[dict[str, Any]]) -> pd.DataFrame:
+    """One row per configured IRL variant: objective, the ablation switches, a label, its base.
+
+    role: 'irl' (standard objective), 'fa_irl' (FA-IRL with the paper's defaults on every
+    ablation switch) or 'ablation'; base_variant: the standard-IRL variant of the same
+    objective an FA variant is measured against.
+    """
+    defaults = _paper_defaults()
+    rows = []
+    for variant in variants:
+        hp = variant.get("hyperparameters") or {}
+        method = variant["method"]
+        is_fa = method.startswith("fa_")
+        switches = {key: hp.get(key, getattr(defaults, key)) for key in ABLATION_KEYS}
+        is_ablation = is_fa and any(switches[k] != getattr(defaults, k) for k in ABLATION_KEYS)
+        rows.append({
+            "variant": variant["name"], "method": method, "objective": method.removeprefix("fa_"),
+            "role": ("ablation" if is_ablation else "fa_irl") if is_fa else "irl",
+            "ablation": ablation_label(switches) if is_fa else "standard IRL",
+            "lambda_init": float(switches["lambda_init"]),
+            "lambda_schedule": "fixed" if switches["fixed_lambda"] else "decayed",
+            "failure_path": bool(switches["failure_path"]), "curriculum": bool(switches["curriculum"]),
+            "failure_mode": switches["failure_mode"], "failure_reduction": switches["failure_reduction"],
+            "failure_trains": switches["failure_trains"],
+        })
+    design = pd.DataFrame(rows)
+    if design.empty:
+        raise ValueError("the config lists no IRL variants")
+    standard = design[design["role"] == "irl"].drop_duplicates("objective").set_index("objective")["variant"]
+    design["base_variant"] = [standard.get(o) if r != "irl" else None for o, r in zip(design["objective"], design["role"])]
+    return design
+
+
+def ablation_label(switches: dict[str, Any]) -> str:
+    """'full FA-IRL' or what the variant switches off or changes, e.g. 'λ=5 fixed, no R_F'."""
+    defaults = _paper_defaults()
+    parts = []
+    lam = float(switches["lambda_init"])
+    if switches["fixed_lambda"]:
+        parts.append(f"λ={lam:g} fixed")
+    elif lam != defaults.lambda_init:
+        parts.append(f"λ₀={lam:g} decayed")
+    if not switches["failure_path"]:
+        parts.append("no R_F")
+    if not switches["curriculum"]:
+        parts.append("no curriculum")
+    if switches["failure_mode"] != defaults.failure_mode:
+        parts.append(f"{switches['failure_mode']} failures")
+    if switches["failure_reduction"] != defaults.failure_reduction:
+        parts.append("L_fail = Σ over S_t / n" if switches["failure_reduction"] == "sum" else "L_fail = mean over S_t")
+    if switches["failure_trains"] != defaults.failure_trains:
+        parts.append("L_fail trains R_F only" if switches["failure_trains"] == "failure_path" else "L_fail trains both")
+    return ", ".join(parts) or "full FA-IRL"
 
 
 def fit_variant(variant: Variant, h_pos: np.ndarray, h_neg: np.ndarray, seed: int, regime: str,

@@ -9,11 +9,12 @@ from __future__ import annotations
 import numpy as np
 
 import _common
-from fairl.features import cached_features, feature_texts, mean_pooled_features
+from fairl.devices import autocast
 from fairl.io import atomic_save_npz
-from fairl.policies import autocast, load_policy
+from fairl.lm.features import cached_features, feature_texts, mean_pooled_features
+from fairl.lm.policies import load_policy
+from fairl.lm.stage_files import read_pairs
 from fairl.provenance import write_sidecar
-from fairl.stage_files import read_pairs
 
 
 def main() -> None:

@@ -10,10 +10,10 @@
 from __future__ import annotations
 
 import _common
-from fairl.extraction import extract_rewards
 from fairl.io import atomic_write_csv
+from fairl.lm.extraction import extract_rewards
+from fairl.lm.stage_files import read_features, read_pairs, require_made_with
 from fairl.provenance import write_sidecar
-from fairl.stage_files import read_features, read_pairs, require_made_with
 from fairl.variants import Variant, reward_file
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import _common
 from fairl.io import atomic_write_csv
-from fairl.judges import materialise_judges
+from fairl.lm.judges import materialise_judges
 from fairl.provenance import write_sidecar
 
 

@@ -14,12 +14,12 @@ from __future__ import annotations
 import pandas as pd
 
 import _common
-from fairl import lm_figures as lf
-from fairl import lm_tables as lt
+from fairl.lm.rlhf import LOG_COLUMNS
+from fairl.lm.stage_files import PAIRS_COLUMNS, read_features, read_rewards, read_table
 from fairl.provenance import write_sidecar
-from fairl.rlhf import LOG_COLUMNS
-from fairl.stage_files import PAIRS_COLUMNS, read_features, read_rewards, read_table
-from fairl.variants import slug
+from fairl.report import lm_figures as lf
+from fairl.report import lm_tables as lt
+from fairl.variants import slug, variant_design
 
 FIGURES = ("classification", "starc", "lambda_sweep", "failure_curriculum", "rerlhf_training", "reward_distributions")
 ROUND_COLUMNS = ["variant", "regime", "seed", "round", "gamma", "lambda", "sampling_rate", "n_failures"]
@@ -73,7 +73,7 @@ def main() -> None:
     params = args.params
     _common.log_run(f"lm_figures {args.figure}", params)
     report = {**_common.REPORT_DEFAULTS, **params.get("report", {})}
-    design = lt.variant_design(params["variants"])
+    design = variant_design(params["variants"])
     regime = params["regime"]
     if args.figure == "classification":
         lf.plot_classification(per_seed_with_design(args, design, regime), args.out)

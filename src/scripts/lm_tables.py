@@ -17,12 +17,13 @@ from pathlib import Path
 import pandas as pd
 
 import _common
-from fairl import lm_tables as lt
 from fairl.io import atomic_write_csv, atomic_write_text
-from fairl.paper_comparison import compare, comparison_markdown, load_claims
+from fairl.lm.stage_files import PAIRS_COLUMNS, read_features, read_rewards, read_table
 from fairl.provenance import write_sidecar
-from fairl.stage_files import PAIRS_COLUMNS, read_features, read_rewards, read_table
-from fairl.tables import to_markdown
+from fairl.report import lm_tables as lt
+from fairl.report.paper_comparison import compare, comparison_markdown, load_claims
+from fairl.report.tables import to_markdown
+from fairl.variants import variant_design
 
 TABLES = ("classification", "starc", "ablations", "rerlhf_toxicity", "failure_pairs", "paper_vs_reproduced")
 def write(table: pd.DataFrame, markdown: str, args, title: str, params: dict) -> None:
@@ -41,7 +42,7 @@ def failure_pairs(args, params: dict) -> None:
     report = {**_common.REPORT_DEFAULTS, **params.get("report", {})}
     pairs_paths, features_paths = _common.named_paths(args.pairs, "--pairs"), _common.named_paths(args.features, "--features")
     reward_dirs = _common.named_paths(args.rewards, "--rewards")
-    design = lt.variant_design(params["variants"])
+    design = variant_design(params["variants"])
     fa_variants = design.loc[design["role"] == "fa_irl", "variant"].tolist()
     tops, counts = [], []
     for policy, pairs_path in pairs_paths.items():
@@ -91,7 +92,7 @@ def main() -> None:
         title = (f"Paper vs reproduced ({params.get('config_label', 'this config')}; paper numbers from "
                  f"{_shown_path(args.claims)})")
         return write(table, comparison_markdown(table), args, title, params)
-    design = lt.variant_design(params["variants"])
+    design = variant_design(params["variants"])
     if args.table == "rerlhf_toxicity":
         toxicity = lt.read_per_policy(_common.named_paths(args.toxicity, "--toxicity"), lt.TOXICITY_COLUMNS)
         generations = {policy: read_table(path, ["reward", "prompt_id"])

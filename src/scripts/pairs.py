@@ -8,13 +8,14 @@
 from __future__ import annotations
 
 import _common
-from fairl.generation import GenerationConfig
+from fairl.devices import autocast
 from fairl.io import atomic_write_parquet
-from fairl.judges import load_judge_dir
-from fairl.pairs import build_pairs
-from fairl.policies import autocast, load_policy
+from fairl.lm.generation import GenerationConfig
+from fairl.lm.judges import load_judge_dir
+from fairl.lm.pairs import build_pairs
+from fairl.lm.policies import load_policy
+from fairl.lm.stage_files import read_prompts
 from fairl.provenance import write_sidecar
-from fairl.stage_files import read_prompts
 
 
 def main() -> None:

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import _common
 from fairl.io import atomic_write_dir
-from fairl.policies import build_tiny_policy, convert_gguf, load_policy, packaged_gguf
+from fairl.lm.policies import build_tiny_policy, convert_gguf, load_policy, packaged_gguf
+from fairl.lm.stage_files import read_prompts
 from fairl.provenance import write_sidecar
-from fairl.stage_files import read_prompts
 
 
 def make_policy(params: dict, prompts: str, directory: Path) -> None:

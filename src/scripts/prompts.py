@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import _common
 from fairl.io import atomic_write_parquet
-from fairl.prompts import insult_prompts, load_insults, rtp_prompts, split_prompts
+from fairl.lm.prompts import insult_prompts, load_insults, rtp_prompts, split_prompts
 from fairl.provenance import write_sidecar
 
 

@@ -1,4 +1,4 @@
-"""RLHF stage: detoxify the base policy against a reward (RLOO with a KL penalty; see fairl.rlhf).
+"""RLHF stage: detoxify the base policy against a reward (RLOO with a KL penalty; see fairl.lm.rlhf).
 
     python src/scripts/rlhf.py --params '<json>' --policy work/P/base --prompts work/prompts.parquet \
         --judge work/judge [--extracted-reward work/P/irl/rewards/fa_max_margin_seed0.npz] --out work/P/rlhf/ground_truth
@@ -14,11 +14,11 @@ from pathlib import Path
 
 import _common
 from fairl.io import exclusive_writer
-from fairl.judges import load_judge_dir
+from fairl.lm.judges import load_judge_dir
+from fairl.lm.rewards import ExtractedReward, GroundTruthReward
+from fairl.lm.rlhf import RLHFConfig, train_rlhf
+from fairl.lm.stage_files import read_prompts, read_reward, require_made_with
 from fairl.provenance import write_sidecar
-from fairl.rlhf import RLHFConfig, train_rlhf
-from fairl.rlhf_rewards import ExtractedReward, GroundTruthReward
-from fairl.stage_files import read_prompts, read_reward, require_made_with
 
 
 def main() -> None:

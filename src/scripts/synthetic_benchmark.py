@@ -10,9 +10,9 @@ import argparse
 import json
 
 import _common
-from fairl.benchmark import run_benchmark
 from fairl.io import atomic_write_csv
-from fairl.synthetic import SyntheticConfig
+from fairl.synthetic.benchmark import run_benchmark
+from fairl.synthetic.data import SyntheticConfig
 from fairl.variants import Variant
 
 

@@ -13,8 +13,8 @@ import argparse
 import pandas as pd
 
 import _common
-from fairl.figures import plot_synthetic_benchmark
-from fairl.tables import paired_differences, summarise, to_markdown, write_table
+from fairl.report.tables import paired_differences, summarise, to_markdown, write_table
+from fairl.synthetic.figures import plot_synthetic_benchmark
 
 METRICS = ["starc_iid", "starc_pairs", "pair_accuracy", "auc", "converged", "gradient_evaluations"]
 KEYS = ["generator", "regime", "variant"]

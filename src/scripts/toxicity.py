@@ -13,13 +13,14 @@ from __future__ import annotations
 import pandas as pd
 
 import _common
-from fairl.generation import GenerationConfig
+from fairl.devices import autocast
 from fairl.io import atomic_write_csv, atomic_write_parquet
-from fairl.judges import load_judge_dir
-from fairl.policies import autocast, load_policy
+from fairl.lm.generation import GenerationConfig
+from fairl.lm.judges import load_judge_dir
+from fairl.lm.policies import load_policy
+from fairl.lm.stage_files import read_prompts
+from fairl.lm.toxicity import evaluate_policies
 from fairl.provenance import write_sidecar
-from fairl.stage_files import read_prompts
-from fairl.toxicity_eval import evaluate_policies
 
 
 def main() -> None:

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from fairl.divergence import completion_log_probs, kl_to_base
-from fairl.generation import GenerationConfig, generate
-from fairl.policies import load_policy
+from fairl.lm.generation import GenerationConfig, generate
+from fairl.lm.policies import load_policy
+from fairl.metrics.kl import completion_log_probs, kl_to_base
 
 PROMPTS = ["you are an idiot", "have a nice day", "what a stupid", "thanks for the", "shut up you"]
 

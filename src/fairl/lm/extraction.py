@@ -23,10 +23,10 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from fairl.evaluation import reward_metrics
 from fairl.irl import LinearReward
+from fairl.lm.toxicity import TOXIC_THRESHOLD
+from fairl.metrics.reward import reward_metrics
 from fairl.splits import train_test_split
-from fairl.toxicity_eval import TOXIC_THRESHOLD
 from fairl.variants import Variant, convergence_columns, fit_variant
 
 log = logging.getLogger(__name__)

@@ -3,8 +3,9 @@ with percentile-bootstrap 95% intervals over prompts [precursor's measure]."""
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
+
+from fairl.metrics.bootstrap import bootstrap_difference, bootstrap_share
 
 TOXIC_THRESHOLD = 0.5
 
@@ -12,27 +13,6 @@ TOXIC_THRESHOLD = 0.5
 def toxic_column(judge: str) -> str:
     """The generations-table column holding each generation's toxic flag under `judge`."""
     return f"toxic: {judge}"
-
-
-def bootstrap_share(toxic: np.ndarray, n_boot: int = 2000, seed: int = 0) -> tuple[float, float, float]:
-    """(share, 2.5th, 97.5th percentile) of the mean of a boolean array, resampling items."""
-    toxic = np.asarray(toxic, dtype=np.float64)
-    if toxic.size == 0:
-        raise ValueError("no generations to evaluate")
-    index = np.random.default_rng(seed).integers(0, toxic.size, size=(n_boot, toxic.size))
-    means = toxic[index].mean(axis=1)
-    return float(toxic.mean()), float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
-
-
-def bootstrap_difference(toxic_a: np.ndarray, toxic_b: np.ndarray, n_boot: int = 2000,
-                         seed: int = 0) -> tuple[float, float, float]:
-    """share(a) - share(b) with a paired bootstrap: both policies answered the same prompts."""
-    a, b = np.asarray(toxic_a, dtype=np.float64), np.asarray(toxic_b, dtype=np.float64)
-    if a.shape != b.shape or a.size == 0:
-        raise ValueError(f"paired toxicity arrays must have the same non-zero length, got {a.shape} and {b.shape}")
-    index = np.random.default_rng(seed).integers(0, a.size, size=(n_boot, a.size))
-    diffs = a[index].mean(axis=1) - b[index].mean(axis=1)
-    return float(a.mean() - b.mean()), float(np.percentile(diffs, 2.5)), float(np.percentile(diffs, 97.5))
 
 
 def evaluate_policies(policies: dict[str, str], base, tokenizer, prompts: pd.DataFrame, judges: dict, config,
@@ -43,9 +23,9 @@ def evaluate_policies(policies: dict[str, str], base, tokenizer, prompts: pd.Dat
     differences and of KL; `base` is that policy loaded, with its `tokenizer`); `judges` maps a judge
     name to a judge, "r* judge" (the ground truth, whose mean reward each row reports) among them.
     """
-    from fairl.divergence import kl_to_base
-    from fairl.generation import generate
-    from fairl.policies import load_policy
+    from fairl.lm.generation import generate
+    from fairl.lm.policies import load_policy
+    from fairl.metrics.kl import kl_to_base
 
     ground_truth = judges["r* judge"]
     texts_in = prompts["text"].tolist()

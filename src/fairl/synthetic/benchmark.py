@@ -17,10 +17,10 @@ import torch
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
-from fairl.evaluation import reward_metrics
 from fairl.metrics import starc_distance
+from fairl.metrics.reward import reward_metrics
 from fairl.splits import train_test_split
-from fairl.synthetic import SyntheticConfig, make_synthetic_preferences
+from fairl.synthetic.data import SyntheticConfig, make_synthetic_preferences
 from fairl.variants import Variant, convergence_columns, fit_variant
 
 log = logging.getLogger(__name__)

@@ -2,25 +2,23 @@
 
 Inputs are the chain's per-policy files (irl_metrics_per_seed.csv, toxicity.csv, pairs,
 features, rewards); every reader checks the columns it needs and names the file that lacks
-them. Which variant is an ablation, and of what, is read from the variant's hyperparameters
-in the config (`lm.irl.variants`), never parsed from its name.
+them. Which variant is an ablation, and of what, is `fairl.variants.variant_design`.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from fairl.extraction import informative, pair_split
 from fairl.irl import LinearReward
-from fairl.irl.hyperparameters import Hyperparameters
+from fairl.lm.extraction import informative, pair_split
+from fairl.lm.stage_files import read_table
+from fairl.lm.toxicity import toxic_column
 from fairl.metrics import verdict
-from fairl.stage_files import read_table
-from fairl.tables import add_starc_reduction, paired_differences, summarise
-from fairl.toxicity_eval import bootstrap_difference, toxic_column
+from fairl.metrics.bootstrap import bootstrap_difference
+from fairl.report.tables import add_starc_reduction, paired_differences, summarise
 from fairl.variants import slug
 
 PER_SEED_COLUMNS = ["variant", "method", "regime", "seed", "pair_accuracy", "accuracy", "f1", "auc", "starc",
@@ -30,12 +28,6 @@ TOXICITY_COLUMNS = ["reward", "judge", "toxic_share", "ci_low", "ci_high", "diff
 CLASSIFICATION_METRICS = ["accuracy", "f1", "auc"]
 STARC_METRICS = ["starc"]
 ABLATION_METRICS = ["pair_accuracy", "f1", "auc", "starc"]
-ABLATION_KEYS = ("lambda_init", "fixed_lambda", "failure_path", "curriculum", "failure_mode", "failure_reduction",
-                 "failure_trains")
-"""The FA-IRL hyperparameters the paper's ablations switch (§5); any other override is a setting, not an ablation."""
-DEFAULTS = Hyperparameters()
-
-
 def read_per_policy(paths: dict[str, str | Path], columns: list[str]) -> pd.DataFrame:
     """The files of every policy, stacked, with a leading `policy` column."""
     if not paths:
@@ -43,59 +35,6 @@ def read_per_policy(paths: dict[str, str | Path], columns: list[str]) -> pd.Data
     frames = [read_table(path, columns).assign(policy=policy) for policy, path in paths.items()]
     stacked = pd.concat(frames, ignore_index=True)
     return stacked[["policy", *[c for c in stacked.columns if c != "policy"]]]
-
-
-def variant_design(variants: list[dict[str, Any]]) -> pd.DataFrame:
-    """One row per configured IRL variant: objective, the ablation switches, a label, its base.
-
-    role: 'irl' (standard objective), 'fa_irl' (FA-IRL with the paper's defaults on every
-    ablation switch) or 'ablation'; base_variant: the standard-IRL variant of the same
-    objective an FA variant is measured against.
-    """
-    rows = []
-    for variant in variants:
-        hp = variant.get("hyperparameters") or {}
-        method = variant["method"]
-        is_fa = method.startswith("fa_")
-        switches = {key: hp.get(key, getattr(DEFAULTS, key)) for key in ABLATION_KEYS}
-        is_ablation = is_fa and any(switches[k] != getattr(DEFAULTS, k) for k in ABLATION_KEYS)
-        rows.append({
-            "variant": variant["name"], "method": method, "objective": method.removeprefix("fa_"),
-            "role": ("ablation" if is_ablation else "fa_irl") if is_fa else "irl",
-            "ablation": ablation_label(switches) if is_fa else "standard IRL",
-            "lambda_init": float(switches["lambda_init"]),
-            "lambda_schedule": "fixed" if switches["fixed_lambda"] else "decayed",
-            "failure_path": bool(switches["failure_path"]), "curriculum": bool(switches["curriculum"]),
-            "failure_mode": switches["failure_mode"], "failure_reduction": switches["failure_reduction"],
-            "failure_trains": switches["failure_trains"],
-        })
-    design = pd.DataFrame(rows)
-    if design.empty:
-        raise ValueError("the config lists no IRL variants")
-    standard = design[design["role"] == "irl"].drop_duplicates("objective").set_index("objective")["variant"]
-    design["base_variant"] = [standard.get(o) if r != "irl" else None for o, r in zip(design["objective"], design["role"])]
-    return design
-
-
-def ablation_label(switches: dict[str, Any]) -> str:
-    """'full FA-IRL' or what the variant switches off or changes, e.g. 'λ=5 fixed, no R_F'."""
-    parts = []
-    lam = float(switches["lambda_init"])
-    if switches["fixed_lambda"]:
-        parts.append(f"λ={lam:g} fixed")
-    elif lam != DEFAULTS.lambda_init:
-        parts.append(f"λ₀={lam:g} decayed")
-    if not switches["failure_path"]:
-        parts.append("no R_F")
-    if not switches["curriculum"]:
-        parts.append("no curriculum")
-    if switches["failure_mode"] != DEFAULTS.failure_mode:
-        parts.append(f"{switches['failure_mode']} failures")
-    if switches["failure_reduction"] != DEFAULTS.failure_reduction:
-        parts.append("L_fail = Σ over S_t / n" if switches["failure_reduction"] == "sum" else "L_fail = mean over S_t")
-    if switches["failure_trains"] != DEFAULTS.failure_trains:
-        parts.append("L_fail trains R_F only" if switches["failure_trains"] == "failure_path" else "L_fail trains both")
-    return ", ".join(parts) or "full FA-IRL"
 
 
 def with_design(per_seed: pd.DataFrame, design: pd.DataFrame) -> pd.DataFrame:

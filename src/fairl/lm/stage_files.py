@@ -22,10 +22,10 @@ if TYPE_CHECKING:
     from fairl.irl import LinearReward
 
 PROMPTS_COLUMNS = ["prompt_id", "text", "split"]
-"""Columns of prompts.parquet (rule prompts, fairl.prompts.split_prompts) its consumers read."""
+"""Columns of prompts.parquet (rule prompts, fairl.lm.prompts.split_prompts) its consumers read."""
 PAIRS_COLUMNS = ["prompt_id", "prompt", "completion_aligned", "completion_base", "reward_aligned", "reward_base",
                  "toxicity_aligned", "toxicity_base", "t_to_nt"]
-"""Columns of pairs.parquet (rule pairs, fairl.pairs.build_pairs), in order."""
+"""Columns of pairs.parquet (rule pairs, fairl.lm.pairs.build_pairs), in order."""
 FEATURE_ARRAYS = ("h_pos", "h_neg", "prompt_id")
 """Arrays of features.npz: h(o+) and h(o-) row-aligned with the pairs table, and its prompt_id column."""
 

@@ -1,6 +1,6 @@
 """Figures of the language-model chain (seaborn; PDF for print, PNG for the README).
 
-Each function takes tidy DataFrames (per-seed metrics joined with `lm_tables.variant_design`,
+Each function takes tidy DataFrames (per-seed metrics joined with `fairl.variants.variant_design`,
 RLHF step logs, FA-IRL rounds, scored outputs) and writes one figure to every path given.
 """
 
@@ -12,10 +12,10 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from fairl.extraction import pair_split
-from fairl.figures import plt, save
 from fairl.irl import LinearReward
-from fairl.toxicity_eval import TOXIC_THRESHOLD
+from fairl.lm.extraction import pair_split
+from fairl.lm.toxicity import TOXIC_THRESHOLD
+from fairl.report.figures import plt, save
 
 LOG_METRICS = {"toxicity": "batch toxicity (r* judge)", "reward": "mean training reward",
                "kl": "KL to base per token"}

@@ -60,7 +60,8 @@ class HFClassifierJudge:
                  device: str = "auto", batch_size: int = 32):
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-        from fairl.policies import _from_pretrained, resolve_device
+        from fairl.devices import resolve_device
+        from fairl.lm.policies import _from_pretrained
 
         self.name = name_or_path
         self.device = resolve_device(device)
@@ -96,7 +97,7 @@ class EmbeddingJudge:
     def __init__(self, encoder: str, classifier, batch_size: int = 64, device: str = "auto"):
         from sentence_transformers import SentenceTransformer
 
-        from fairl.policies import resolve_device
+        from fairl.devices import resolve_device
 
         self.name = f"embedding-logreg({Path(encoder).name})"
         self.encoder_path = str(encoder)
@@ -220,7 +221,7 @@ class DetoxifyJudge:
     def __init__(self, model_dir: str | Path, model_type: str = "original", device: str = "auto", batch_size: int = 32):
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-        from fairl.policies import resolve_device
+        from fairl.devices import resolve_device
 
         self.name = f"detoxify-{model_type}"
         self.device = resolve_device(device)
@@ -275,7 +276,7 @@ def materialise_judge(spec: dict, directory: str | Path) -> dict:
     elif kind == "hf_classifier":
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-        from fairl.policies import _from_pretrained
+        from fairl.lm.policies import _from_pretrained
 
         if not spec.get("model"):
             raise ValueError("a judge of kind hf_classifier needs `model`: a hub id or a local directory")
@@ -336,8 +337,8 @@ def materialise_judges(params: dict[str, Any], out: str | Path, evaluation_out: 
     embedding judge, else materialised) into `out`, the evaluation judge into `evaluation_out`, each written
     atomically; returns each judge's held-out ROC-AUC on the insults test split (NaN where none is configured)."""
     from fairl.io import atomic_write_dir
+    from fairl.lm.prompts import load_insults
     from fairl.metrics import roc_auc
-    from fairl.prompts import load_insults
 
     device = params.get("device", "auto")
     # Held-out AUC on the insults test split where the config names one (the offline default);

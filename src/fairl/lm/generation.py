@@ -46,7 +46,7 @@ def generate(model, tokenizer, prompts: list[str], config: GenerationConfig, see
              desc: str = "generating") -> Completions:
     """One sampled completion per prompt, batched; deterministic for a seed, model and batch size."""
     if tokenizer.padding_side != "left":
-        raise ValueError("batched generation needs a left-padding tokenizer; load it with fairl.policies.load_tokenizer")
+        raise ValueError("batched generation needs a left-padding tokenizer; load it with fairl.lm.policies.load_tokenizer")
     texts, token_ids, new_tokens = [], [], 0
     start = time.perf_counter()
     for index in tqdm(range(0, len(prompts), config.batch_size), desc=desc, unit="batch", leave=False):

@@ -25,8 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
+from fairl.devices import check_precision, resolve_device
 from fairl.io import atomic_write_dir, exclusive_writer
-from fairl.policies import check_precision, load_tokenizer, resolve_device
+from fairl.lm.policies import load_tokenizer
 
 RewardFn = Callable[[list[str], list[str]], np.ndarray]
 """(prompts, completions) -> one float per completion; completions exclude the prompt."""

@@ -9,10 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from fairl.generation import GenerationConfig, generate
-from fairl.stage_files import PAIRS_COLUMNS
-
-TOXIC_THRESHOLD = 0.5
+from fairl.lm.generation import GenerationConfig, generate
+from fairl.lm.stage_files import PAIRS_COLUMNS
+from fairl.lm.toxicity import TOXIC_THRESHOLD
 
 
 def build_pairs(prompts: pd.DataFrame, base, aligned, tokenizer, ground_truth, judge,
@@ -38,5 +37,5 @@ def build_pairs(prompts: pd.DataFrame, base, aligned, tokenizer, ground_truth, j
     for column in ("reward_aligned", "reward_base", "toxicity_aligned", "toxicity_base"):
         if not np.isfinite(pairs[column]).all():
             raise ValueError(f"the judge returned NaN or inf in {column}")
-    assert list(pairs.columns) == PAIRS_COLUMNS, "fairl.stage_files.PAIRS_COLUMNS is the contract of pairs.parquet"
+    assert list(pairs.columns) == PAIRS_COLUMNS, "fairl.lm.stage_files.PAIRS_COLUMNS is the contract of pairs.parquet"
     return pairs, {"base_tokens_per_second": neg.tokens_per_second, "aligned_tokens_per_second": pos.tokens_per_second}

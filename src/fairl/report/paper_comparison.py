@@ -130,7 +130,7 @@ def check_claims(claims: list[dict], numbers: list[dict], measured: pd.DataFrame
 
 
 BETTER = {"f1": "higher", "auc": "higher", "accuracy": "higher", "starc": "lower", "toxic_share": "lower"}
-"""The direction in which the reproduced tables' verdicts are read (fairl.lm_tables)."""
+"""The direction in which the reproduced tables' verdicts are read (fairl.report.lm_tables)."""
 
 
 def compare(claims_file: dict, classification: pd.DataFrame, starc: pd.DataFrame,

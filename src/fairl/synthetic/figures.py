@@ -1,21 +1,13 @@
-"""Figures (seaborn), saved as PDF for print and PNG for the README."""
+"""The synthetic benchmark's figure: STARC to r* per generator and regime, and the failure curriculum."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import pandas as pd
+import seaborn as sns
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
-
-from fairl.io import atomic_write  # noqa: E402
-
-
-def objective_of(method: str) -> str:
-    return "max-margin" if method.endswith("max_margin") else "max-entropy"
+from fairl.report.figures import plt, save
 
 
 def plot_synthetic_benchmark(per_seed: pd.DataFrame, per_round: pd.DataFrame, paths: list[str | Path]) -> None:
@@ -58,12 +50,3 @@ def plot_synthetic_benchmark(per_seed: pd.DataFrame, per_round: pd.DataFrame, pa
     fig.suptitle("Synthetic known-reward benchmark: standard IRL vs FA-IRL, converged and at an equal budget",
                  fontsize=14)
     save(fig, paths)
-
-
-def save(fig: plt.Figure, paths: list[str | Path]) -> None:
-    """Save to each path, atomically; no creation date is embedded, so a rerun gives identical bytes."""
-    for path in paths:
-        suffix = Path(path).suffix
-        metadata = {"CreationDate": None} if suffix == ".pdf" else None
-        atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=150, metadata=metadata), suffix=suffix)
-    plt.close(fig)

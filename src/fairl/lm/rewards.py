@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from fairl.features import feature_texts, mean_pooled_features
+from fairl.devices import autocast
 from fairl.irl import LinearReward
-from fairl.policies import autocast, load_policy
+from fairl.lm.features import feature_texts, mean_pooled_features
+from fairl.lm.policies import load_policy
 
 
 class GroundTruthReward:

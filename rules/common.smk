@@ -3,6 +3,7 @@ import shlex
 from pathlib import Path
 
 from fairl import reproduction as reproduction_check
+from fairl.lm.stage_files import GROUND_TRUTH, reward_label
 from fairl.variants import check_variants, reward_file
 
 
@@ -24,7 +25,7 @@ for name in LM["rerlhf"]:
         raise ValueError(f"lm.rerlhf names {name!r}, which is not in lm.irl.variants ({sorted(VARIANT_NAMES)})")
 RERLHF = list(LM["rerlhf"])
 RERLHF_SLUGS = [VARIANT_NAMES[name] for name in RERLHF]
-RLHF_REWARDS = ["ground_truth", *RERLHF_SLUGS]
+RLHF_REWARDS = [GROUND_TRUTH, *RERLHF_SLUGS]
 """What each policy is RLHF'd against: r* (ground_truth), then every re-RLHF reward (a variant slug)."""
 IRL_SEEDS = LM["irl"]["seeds"]
 FIRST_SEED = IRL_SEEDS[0]
@@ -55,11 +56,22 @@ def lm_params(*sections, **extra):
     return as_json(merged)
 
 
+def rerlhf_reward(policy, reward):
+    """The reward file a re-RLHF run optimises: the first IRL seed's in lm.irl.reward_regime (None for r*)."""
+    if reward == GROUND_TRUTH:
+        return None
+    return reward_file(VARIANT_REWARDS.format(policy=policy, variant=reward), REWARD_REGIME, FIRST_SEED)
+
+
 def extracted_reward(wildcards):
-    """Input of a re-RLHF job: the reward extracted with the first IRL seed in lm.irl.reward_regime (none for r*)."""
-    if wildcards.reward == "ground_truth":
-        return []
-    return [reward_file(VARIANT_REWARDS.format(policy=wildcards.policy, variant=wildcards.reward), REWARD_REGIME, FIRST_SEED)]
+    """Input of a re-RLHF job: its reward file (none for r*)."""
+    path = rerlhf_reward(wildcards.policy, wildcards.reward)
+    return [] if path is None else [path]
+
+
+def rlhf_reward_labels(policy):
+    """What each RLHF run of a policy names as its reward in its sidecar (fairl.lm.stage_files.reward_label)."""
+    return {reward: reward_label(rerlhf_reward(policy, reward)) for reward in RLHF_REWARDS}
 
 
 def lm_targets():

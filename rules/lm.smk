@@ -16,7 +16,7 @@ localrules:
 wildcard_constraints:
     policy="|".join(re.escape(name) for name in POLICIES),
     variant="|".join(re.escape(slug) for slug in IRL_VARIANTS),
-    reward="|".join(["ground_truth", *(re.escape(slug) for slug in RERLHF_SLUGS)]),
+    reward="|".join([GROUND_TRUTH, *(re.escape(slug) for slug in RERLHF_SLUGS)]),
     seed="[0-9]+",
 
 
@@ -118,7 +118,7 @@ rule pairs:
     input:
         prompts=rules.prompts.output[0],
         base=rules.policy.output[0],
-        aligned=RLHF_FINAL.replace("{reward}", "ground_truth"),
+        aligned=RLHF_FINAL.replace("{reward}", GROUND_TRUTH),
         judge=rules.judge.output.judge,
         evaluation_judge=rules.judge.output.evaluation_judge,
     output:
@@ -136,7 +136,8 @@ rule pairs:
         gpu=1,
     params:
         offline=OFFLINE,
-        lm=lm_params(generation=LM["generation"]),
+        # rlhf: what the aligned policy must have been trained with (checked against its sidecar).
+        lm=lm_params(generation=LM["generation"], rlhf=LM["rlhf"]),
     shell:
         '{params.offline}python "$FAIRL_SCRIPTS/pairs.py" --params {params.lm:q} --prompts {input.prompts} --base {input.base}'
         " --aligned {input.aligned} --judge {input.judge} --evaluation-judge {input.evaluation_judge} --out {output}"
@@ -255,7 +256,10 @@ rule toxicity:
         gpu=1,
     params:
         offline=OFFLINE,
-        lm=lm_params(generation=LM["generation"], n_boot=LM["n_boot"]),
+        # rlhf, rewards: what each RLHF'd policy must have been trained with and against (checked against its sidecar).
+        lm=lambda wc: lm_params(
+            generation=LM["generation"], n_boot=LM["n_boot"], rlhf=LM["rlhf"], rewards=rlhf_reward_labels(wc.policy)
+        ),
         rlhf=lambda wc: " ".join(f"--rlhf {r}={RLHF_FINAL.format(policy=wc.policy, reward=r)}" for r in RLHF_REWARDS),
     shell:
         '{params.offline}python "$FAIRL_SCRIPTS/toxicity.py" --params {params.lm:q} --prompts {input.prompts}'

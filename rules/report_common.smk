@@ -23,6 +23,8 @@ def report_params(output):
         params.update(test_fraction=LM["irl"]["test_fraction"], seed=FIRST_SEED)
     if output.n_boot:
         params.update(n_boot=LM["n_boot"])
+    if {"pairs", "features", "rewards"} & set(output.inputs):  # what they were made with (checked by their sidecars)
+        params.update(made_with={k: LM[k] for k in ("seed", "generation", "features", "precision")})
     return as_json(params)
 
 

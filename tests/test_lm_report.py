@@ -13,6 +13,7 @@ from fairl.lm.extraction import pair_split
 from fairl.lm.rlhf import LOG_COLUMNS
 from fairl.lm.stage_files import PAIRS_COLUMNS, read_table
 from fairl.lm.toxicity import toxic_column
+from fairl.provenance import write_sidecar
 from fairl.report import lm_tables as lt
 from fairl.report.paper_comparison import compare, load_claims
 from fairl.variants import reward_file, slug, variant_design
@@ -38,8 +39,11 @@ JUDGES = ["judge one", "judge two"]
 N_PAIRS, DIM = 40, 6
 TEST_FRACTION, FIRST_SEED = 0.25, 0
 REGIMES = ["converged", "equal_budget"]
+MADE_WITH = {"seed": 7, "generation": {"max_new_tokens": 8, "temperature": 1.0}, "features": {"max_tokens": 32},
+             "precision": "fp32"}
+"""What the fake pairs and rewards were made with, as their sidecars record it (the chain's seed is not FIRST_SEED)."""
 PARAMS = {"variants": VARIANTS, "test_fraction": TEST_FRACTION, "seed": FIRST_SEED, "regime": "equal_budget",
-          "n_boot": 500, "report": {"top_k": 3, "max_chars": 40, "smoothing": 2}}
+          "n_boot": 500, "report": {"top_k": 3, "max_chars": 40, "smoothing": 2}, "made_with": MADE_WITH}
 N_PROMPTS = 50
 
 
@@ -112,12 +116,15 @@ def inputs(tmp_path_factory):
             "reward_aligned": rng.normal(1, 1, N_PAIRS), "reward_base": rng.normal(-1, 1, N_PAIRS),
             "toxicity_aligned": tox_pos, "toxicity_base": tox_neg, "t_to_nt": (tox_neg >= 0.5) & (tox_pos < 0.5)})
         pairs.to_parquet(work / "pairs.parquet", index=False)
+        write_sidecar(work / "pairs.parquet", "pairs", {k: MADE_WITH[k] for k in ("seed", "generation")})
         h_pos, h_neg = rng.normal(0.3, 1, (N_PAIRS, DIM)), rng.normal(-0.3, 1, (N_PAIRS, DIM))
         np.savez(work / "features.npz", h_pos=h_pos, h_neg=h_neg, prompt_id=np.arange(N_PAIRS))
         for variant in VARIANTS:
             reward = LinearReward(variant["method"], rng.normal(size=DIM), 0.0, rng.normal(0, 0.1, DIM), 0.0,
                                   seed=FIRST_SEED)
-            reward.save(reward_file(str(work / "irl" / "rewards" / slug(variant["name"])), PARAMS["regime"], FIRST_SEED))
+            path = reward_file(str(work / "irl" / "rewards" / slug(variant["name"])), PARAMS["regime"], FIRST_SEED)
+            reward.save(path)
+            write_sidecar(path, "irl", {k: MADE_WITH[k] for k in ("features", "precision")})
         for reward in ("ground_truth", *map(slug, RERLHF)):
             (work / "rlhf" / reward / "final").mkdir(parents=True)
             log = pd.DataFrame({"step": np.arange(1, 11), "reward": rng.normal(size=10), "kl": np.linspace(0, 1, 10),
@@ -240,6 +247,22 @@ def test_metric_table_scripts_write_csv_and_markdown(inputs, tmp_path, table):
     assert set(written["policy"]) == set(POLICIES)
     assert np.isfinite(written.filter(like="_mean").to_numpy()).all()
     assert "±" in md.read_text() and (tmp_path / f"{table}.csv.meta.json").is_file()
+
+
+@pytest.mark.parametrize("section, key, value, rule", [
+    ("generation", "max_new_tokens", 4, "pairs"),  # pairs sampled under other generation settings
+    ("features", "max_tokens", 128, "irl"),  # rewards fitted on features of another contract
+])
+def test_report_refuses_inputs_made_under_another_config(inputs, tmp_path, section, key, value, rule):
+    _, args = inputs
+    made_with = {**MADE_WITH, section: {**MADE_WITH[section], key: value}}
+    csv = tmp_path / "failure_pairs.csv"
+    done = script("lm_tables.py", "failure_pairs", "--params", json.dumps({**PARAMS, "made_with": made_with}),
+                  *with_options(args, "--pairs", "--features", "--rewards"), "--csv", str(csv),
+                  "--markdown", str(tmp_path / "failure_pairs.md"))
+    assert done.returncode != 0
+    assert key in done.stderr and f"snakemake --forcerun {rule}" in done.stderr, done.stderr[-2000:]
+    assert not csv.exists()
 
 
 def test_failure_pairs_lists_smallest_margins_with_texts(inputs, tmp_path):

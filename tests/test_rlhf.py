@@ -65,10 +65,15 @@ def without_time(row):
     return {k: v for k, v in row.items() if k != "wall_seconds"}
 
 
+def describe(directory):
+    (directory / "policy.meta.json").write_text('{"stage": "rlhf"}')
+
+
 def test_short_run_writes_final_policy_and_log(base, tmp_path):
-    final = train_rlhf(base, PROMPTS, fewer_a, tmp_path / "run", FAST, toxicity_fn=share_of_a)
+    final = train_rlhf(base, PROMPTS, fewer_a, tmp_path / "run", FAST, toxicity_fn=share_of_a, describe=describe)
 
     assert final == tmp_path / "run" / "final"
+    assert (final / "policy.meta.json").read_text() == '{"stage": "rlhf"}'  # the sidecar is published with it
     assert not same_weights(base, final)
     assert load_tokenizer(str(final)).pad_token is not None
     assert AutoConfig.from_pretrained(final).use_cache  # training switches it off; generation wants it
@@ -87,6 +92,16 @@ def test_short_run_writes_final_policy_and_log(base, tmp_path):
 
 class Preempted(Exception):
     pass
+
+
+def test_a_sidecar_that_fails_to_write_publishes_no_final(base, tmp_path):
+    def broken(directory):
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        train_rlhf(base, PROMPTS, fewer_a, tmp_path / "run", FAST, describe=broken)
+    assert not (tmp_path / "run" / "final").exists()
+    assert not list((tmp_path / "run").glob(".final.*"))
 
 
 def interrupt_at_step_3(base, out) -> None:

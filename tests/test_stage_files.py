@@ -8,7 +8,17 @@ import pandas as pd
 import pytest
 
 from fairl.io import atomic_save_npz, atomic_write_parquet
-from fairl.lm.stage_files import PAIRS_COLUMNS, read_features, read_pairs, read_reward, read_table, require_made_with
+from fairl.lm.stage_files import (
+    PAIRS_COLUMNS,
+    check_rlhf_policy,
+    policy_sidecar,
+    read_features,
+    read_pairs,
+    read_reward,
+    read_table,
+    require_made_with,
+    reward_label,
+)
 from fairl.provenance import write_sidecar
 
 GENERATION = {"max_new_tokens": 8, "temperature": 1.0, "top_p": 1.0, "batch_size": 16}
@@ -120,3 +130,26 @@ def test_a_reward_save_killed_midway_leaves_no_file_named_like_the_reward(tmp_pa
     with pytest.raises(KeyboardInterrupt):
         reward.save(tmp_path / "reward.npz")
     assert list(tmp_path.iterdir()) == []
+
+
+RLHF = {"steps": 4, "learning_rate": 1e-5, "beta": 0.05}
+
+
+def test_an_rlhf_policy_trained_under_other_settings_or_reward_is_refused(tmp_path):
+    final = tmp_path / "final"
+    final.mkdir()
+    reward = reward_label(tmp_path / "fa_max_margin_converged_seed0.npz")
+    write_sidecar(policy_sidecar(final), "rlhf", {**RLHF, "seed": 0, "precision": "fp32", "features": {}}, 0,
+                  models={"base": "base", "reward": reward})
+    check_rlhf_policy(final, RLHF, 0, "fp32", reward)  # the matching configuration passes
+    with pytest.raises(ValueError) as error:
+        check_rlhf_policy(final, {**RLHF, "steps": 8}, 0, "fp32", reward)
+    assert "steps: input has 4, this run has 8" in str(error.value)
+    assert "snakemake --forcerun rlhf" in str(error.value)
+    with pytest.raises(ValueError, match="precision: input has 'fp32', this run has 'bf16'"):
+        check_rlhf_policy(final, RLHF, 0, "bf16", reward)
+    with pytest.raises(ValueError, match="trained against reward 'extracted:fa_max_margin_converged_seed0.npz'.*"
+                                         "expects 'ground_truth'"):
+        check_rlhf_policy(final, RLHF, 0, "fp32", reward_label(None))
+    with pytest.raises(FileNotFoundError, match="has no sidecar"):
+        check_rlhf_policy(tmp_path, RLHF, 0, "fp32", reward)

@@ -10,12 +10,9 @@ to a table where the config names a test file.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import _common
 from fairl.io import atomic_write_csv
 from fairl.lm.judges import materialise_judges
-from fairl.provenance import write_sidecar
 
 
 def main() -> None:
@@ -29,8 +26,6 @@ def main() -> None:
     _common.log_run("judge", params)
     auc = materialise_judges(params, args.out, args.evaluation_out)
     atomic_write_csv(auc, args.auc)
-    write_sidecar(Path(args.out) / "judge", "judge", params)
-    write_sidecar(Path(args.evaluation_out) / "judge", "evaluation_judge", params["evaluation_judge"])
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import pandas as pd
 
 import _common
 from fairl.lm.rlhf import LOG_COLUMNS
-from fairl.lm.stage_files import PAIRS_COLUMNS, read_features, read_rewards, read_table
+from fairl.lm.stage_files import read_scored_pairs, read_table
 from fairl.provenance import write_sidecar
 from fairl.report import lm_figures as lf
 from fairl.report import lm_tables as lt
@@ -54,9 +54,8 @@ def reward_scores(args, params: dict, design: pd.DataFrame) -> pd.DataFrame:
     main = design.loc[design["role"] != "ablation", "variant"].tolist()
     frames = []
     for policy, pairs_path in pairs_paths.items():
-        pairs = read_table(pairs_path, PAIRS_COLUMNS, "pairs")
-        h_pos, h_neg = read_features(features_paths[policy], pairs, pairs_path)
-        rewards = read_rewards(reward_dirs[policy], main, params["regime"], params["seed"])
+        pairs, h_pos, h_neg, rewards = read_scored_pairs(pairs_path, features_paths[policy], reward_dirs[policy],
+                                                         main, params["regime"], params["seed"], params["made_with"])
         scored = lf.scored_outputs(pairs, h_pos, h_neg, rewards, params["test_fraction"], params["seed"])
         frames.append(scored.assign(policy=policy))
     return pd.concat(frames, ignore_index=True)

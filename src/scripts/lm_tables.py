@@ -18,7 +18,7 @@ import pandas as pd
 
 import _common
 from fairl.io import atomic_write_csv, atomic_write_text
-from fairl.lm.stage_files import PAIRS_COLUMNS, read_features, read_rewards, read_table
+from fairl.lm.stage_files import read_scored_pairs, read_table
 from fairl.provenance import write_sidecar
 from fairl.report import lm_tables as lt
 from fairl.report.paper_comparison import compare, comparison_markdown, load_claims
@@ -46,9 +46,8 @@ def failure_pairs(args, params: dict) -> None:
     fa_variants = design.loc[design["role"] == "fa_irl", "variant"].tolist()
     tops, counts = [], []
     for policy, pairs_path in pairs_paths.items():
-        pairs = read_table(pairs_path, PAIRS_COLUMNS, "pairs")
-        h_pos, h_neg = read_features(features_paths[policy], pairs, pairs_path)
-        rewards = read_rewards(reward_dirs[policy], fa_variants, params["regime"], params["seed"])
+        pairs, h_pos, h_neg, rewards = read_scored_pairs(pairs_path, features_paths[policy], reward_dirs[policy],
+                                                         fa_variants, params["regime"], params["seed"], params["made_with"])
         args_split = (params["test_fraction"], params["seed"])
         tops.append(lt.failure_pairs(pairs, h_pos, h_neg, rewards, *args_split, report["top_k"]).assign(policy=policy))
         counts.append(lt.failure_counts(pairs, h_pos, h_neg, rewards, *args_split).assign(policy=policy))

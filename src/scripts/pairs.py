@@ -14,7 +14,7 @@ from fairl.lm.generation import GenerationConfig
 from fairl.lm.judges import load_judge_dir
 from fairl.lm.pairs import build_pairs
 from fairl.lm.policies import load_policy
-from fairl.lm.stage_files import read_prompts
+from fairl.lm.stage_files import GROUND_TRUTH, check_rlhf_policy, read_prompts
 from fairl.provenance import write_sidecar
 
 
@@ -28,6 +28,7 @@ def main() -> None:
     _common.log_run("pairs", params)
     device = params.get("device", "auto")
     prompts = read_prompts(args.prompts, "pairs")
+    check_rlhf_policy(args.aligned, params["rlhf"], params["seed"], params["precision"], GROUND_TRUTH)
     base, tokenizer = load_policy(args.base, device=device)
     aligned, _ = load_policy(args.aligned, device=device)
     config = GenerationConfig(**params["generation"])

@@ -10,14 +10,12 @@ writes --out (the error names it).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import _common
 from fairl.io import exclusive_writer
 from fairl.lm.judges import load_judge_dir
 from fairl.lm.rewards import ExtractedReward, GroundTruthReward
 from fairl.lm.rlhf import RLHFConfig, train_rlhf
-from fairl.lm.stage_files import read_prompts, read_reward, require_made_with
+from fairl.lm.stage_files import policy_sidecar, read_prompts, read_reward, reward_label
 from fairl.provenance import write_sidecar
 
 
@@ -43,19 +41,17 @@ def run(args) -> None:
     features = params["features"]  # the features stage's contract: R(o) is scored on the features IRL fitted
     if args.extracted_reward:
         # The reward was fitted on features made under a feature contract; R(o) must be scored under the same.
-        require_made_with(args.extracted_reward, "irl", features=features, precision=params["precision"])
-        reward = read_reward(args.extracted_reward)
+        reward = read_reward(args.extracted_reward, made_with={"features": features, "precision": params["precision"]})
         reward_fn = ExtractedReward(reward, args.policy, params.get("device", "auto"), features["batch_size"],
                                     features["max_tokens"], params.get("precision", "fp32"))
-        reward_name = f"extracted:{Path(args.extracted_reward).name}"
     else:
-        reward_fn, reward_name = GroundTruthReward(judge), "ground_truth"
+        reward_fn = GroundTruthReward(judge)
     config = RLHFConfig(**{key: value for key, value in params.items() if key != "features"})
     # restart_if_changed: Snakemake re-runs this stage after a config change, and the checkpoints
     # it leaves (undeclared, so that a preempted run can resume) belong to the old config.
-    final = train_rlhf(args.policy, prompts, reward_fn, args.out, config, toxicity_fn=judge.toxicity,
-                       restart_if_changed=True)
-    write_sidecar(final / "policy", "rlhf", params, config.seed, models={"base": args.policy, "reward": reward_name})
+    models = {"base": args.policy, "reward": reward_label(args.extracted_reward)}
+    train_rlhf(args.policy, prompts, reward_fn, args.out, config, toxicity_fn=judge.toxicity, restart_if_changed=True,
+               describe=lambda final: write_sidecar(policy_sidecar(final), "rlhf", params, config.seed, models=models))
 
 
 if __name__ == "__main__":

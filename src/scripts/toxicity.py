@@ -18,7 +18,7 @@ from fairl.io import atomic_write_csv, atomic_write_parquet
 from fairl.lm.generation import GenerationConfig
 from fairl.lm.judges import load_judge_dir
 from fairl.lm.policies import load_policy
-from fairl.lm.stage_files import read_prompts
+from fairl.lm.stage_files import check_rlhf_policy, read_prompts
 from fairl.lm.toxicity import evaluate_policies
 from fairl.provenance import write_sidecar
 
@@ -42,6 +42,10 @@ def main() -> None:
         reward, separator, path = entry.partition("=")
         if not separator or not path or reward in policies:
             raise ValueError(f"--rlhf takes REWARD=DIR with a new reward name, got {entry!r}")
+        if reward not in params["rewards"]:
+            raise ValueError(f"--rlhf {entry!r}: the config has no RLHF run named {reward!r} "
+                             f"(it has {sorted(params['rewards'])})")
+        check_rlhf_policy(path, params["rlhf"], params["seed"], params["precision"], params["rewards"][reward])
         policies[reward] = path
     prompts = read_prompts(args.prompts, "eval")
     if len(prompts) < 2:

@@ -189,7 +189,7 @@ def _resumable(trainer_class):
 
 def train_rlhf(policy_dir: str | Path, prompts: list[str], reward_fn: RewardFn, out_dir: str | Path,
                config: RLHFConfig, toxicity_fn: Callable[[list[str]], np.ndarray] | None = None,
-               restart_if_changed: bool = False) -> Path:
+               restart_if_changed: bool = False, describe: Callable[[Path], None] | None = None) -> Path:
     """Align the policy saved in `policy_dir` to `reward_fn` on `prompts`; returns `out_dir/final`.
 
     Checkpoints go to `out_dir/checkpoints/` (the latest kept); called again with the same out_dir after an
@@ -198,12 +198,14 @@ def train_rlhf(policy_dir: str | Path, prompts: list[str], reward_fn: RewardFn, 
     row per optimiser step. Checkpoints of a run with other settings raise, or with `restart_if_changed` are
     discarded (logged) and training starts over: what a workflow re-running the stage after a config change
     wants. While it runs, out_dir is locked (`fairl.io.exclusive_writer`): a second process on the same out_dir
-    stops with an error naming this one. The step log is also published as `final/training_log.csv`."""
+    stops with an error naming this one. The step log is also published as `final/training_log.csv`, and
+    `describe`, when given, writes into the directory before it is published (the stage's sidecar), so a
+    published final/ is always complete."""
     with exclusive_writer(out_dir, "RLHF"):
-        return _train_rlhf(policy_dir, prompts, reward_fn, out_dir, config, toxicity_fn, restart_if_changed)
+        return _train_rlhf(policy_dir, prompts, reward_fn, out_dir, config, toxicity_fn, restart_if_changed, describe)
 
 
-def _train_rlhf(policy_dir, prompts, reward_fn, out_dir, config, toxicity_fn, restart_if_changed) -> Path:
+def _train_rlhf(policy_dir, prompts, reward_fn, out_dir, config, toxicity_fn, restart_if_changed, describe) -> Path:
     import torch
     from datasets import Dataset
     from transformers import AutoConfig
@@ -294,6 +296,8 @@ def _train_rlhf(policy_dir, prompts, reward_fn, out_dir, config, toxicity_fn, re
         model.save_pretrained(tmp)
         trainer.processing_class.save_pretrained(tmp)
         shutil.copy(log_path, tmp / "training_log.csv")
+        if describe is not None:
+            describe(tmp)
 
     atomic_write_dir(final, publish)
     # Published: the checkpoints (weights and optimiser state, about 12 bytes per parameter) are no longer

@@ -101,13 +101,16 @@ def read_features(path: str | Path, pairs: pd.DataFrame, pairs_path: str | Path)
     return h_pos, h_neg
 
 
-def read_reward(path: str | Path) -> LinearReward:
-    """A fitted reward (rule irl), with an error naming the file when it is missing or unreadable."""
+def read_reward(path: str | Path, made_with: dict[str, Any] | None = None) -> LinearReward:
+    """A fitted reward (rule irl), with an error naming the file when it is missing or unreadable; with
+    `made_with` (e.g. the feature contract and precision), checked to be fitted under it by its sidecar."""
     from fairl.irl import LinearReward
 
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no reward {path}: build it first (rule irl)")
+    if made_with:
+        require_made_with(path, "irl", **made_with)
     try:
         return LinearReward.load(path)
     except (OSError, EOFError, KeyError, ValueError, zipfile.BadZipFile) as error:
@@ -115,7 +118,46 @@ def read_reward(path: str | Path) -> LinearReward:
                          f"{rebuild('irl')}") from None
 
 
-def read_rewards(directory: str | Path, variants: list[str], regime: str, seed: int) -> dict[str, LinearReward]:
+def read_rewards(directory: str | Path, variants: list[str], regime: str, seed: int,
+                 made_with: dict[str, Any] | None = None) -> dict[str, LinearReward]:
     """The reward of each named variant saved by rule irl in `directory`, for one regime and seed."""
-    return {variant: read_reward(reward_file(str(Path(directory) / slug(variant)), regime, seed))
+    return {variant: read_reward(reward_file(str(Path(directory) / slug(variant)), regime, seed), made_with)
             for variant in variants}
+
+
+def read_scored_pairs(pairs_path: str | Path, features_path: str | Path, reward_dir: str | Path, variants: list[str],
+                      regime: str, seed: int, made_with: dict[str, Any]
+                      ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, dict[str, LinearReward]]:
+    """One policy's pairs, their features and the named variants' rewards (one regime, IRL seed `seed`), as the
+    report layer scores them: the pairs made with `made_with`'s generation settings and chain seed, the
+    rewards fitted under its feature contract and precision."""
+    pairs = read_pairs(pairs_path, made_with["generation"], made_with["seed"])
+    h_pos, h_neg = read_features(features_path, pairs, pairs_path)
+    rewards = read_rewards(reward_dir, variants, regime, seed,
+                           {"features": made_with["features"], "precision": made_with["precision"]})
+    return pairs, h_pos, h_neg, rewards
+
+
+GROUND_TRUTH = "ground_truth"
+"""The reward name of an RLHF run against r* (the others are re-RLHF runs, named by their reward file)."""
+
+
+def reward_label(extracted_reward: str | Path | None) -> str:
+    """What an RLHF policy's sidecar names as its reward: r*, or the extracted reward's file name."""
+    return GROUND_TRUTH if extracted_reward is None else f"extracted:{Path(extracted_reward).name}"
+
+
+def policy_sidecar(final: str | Path) -> Path:
+    """The output an RLHF policy directory's sidecar describes (final/policy.meta.json), written inside final/
+    before it is published."""
+    return Path(final) / "policy"
+
+
+def check_rlhf_policy(final: str | Path, rlhf: dict[str, Any], seed: int, precision: str, reward: str) -> None:
+    """An RLHF'd policy directory (rule rlhf's final/) was trained under this configuration's lm.rlhf, seed and
+    precision, against `reward` (a `reward_label`); the error names what differs and how to rebuild."""
+    record = require_made_with(policy_sidecar(final), "rlhf", **rlhf, seed=seed, precision=precision)
+    made = record.get("models", {}).get("reward")
+    if made != reward:
+        raise ValueError(f"{final} was trained against reward {made!r}, and this run expects {reward!r}: "
+                         f"{rebuild('rlhf')}")

@@ -119,6 +119,8 @@ def inputs(tmp_path_factory):
         write_sidecar(work / "pairs.parquet", "pairs", {k: MADE_WITH[k] for k in ("seed", "generation")})
         h_pos, h_neg = rng.normal(0.3, 1, (N_PAIRS, DIM)), rng.normal(-0.3, 1, (N_PAIRS, DIM))
         np.savez(work / "features.npz", h_pos=h_pos, h_neg=h_neg, prompt_id=np.arange(N_PAIRS))
+        write_sidecar(work / "features.npz", "features", {"generation": MADE_WITH["generation"], "precision": "fp32",
+                                                          **MADE_WITH["features"]})
         for variant in VARIANTS:
             reward = LinearReward(variant["method"], rng.normal(size=DIM), 0.0, rng.normal(0, 0.1, DIM), 0.0,
                                   seed=FIRST_SEED)
@@ -251,7 +253,7 @@ def test_metric_table_scripts_write_csv_and_markdown(inputs, tmp_path, table):
 
 @pytest.mark.parametrize("section, key, value, rule", [
     ("generation", "max_new_tokens", 4, "pairs"),  # pairs sampled under other generation settings
-    ("features", "max_tokens", 128, "irl"),  # rewards fitted on features of another contract
+    ("features", "max_tokens", 128, "features"),  # features (and rewards) of another contract
 ])
 def test_report_refuses_inputs_made_under_another_config(inputs, tmp_path, section, key, value, rule):
     _, args = inputs

@@ -12,7 +12,7 @@ from __future__ import annotations
 import _common
 from fairl.io import atomic_write_csv
 from fairl.lm.extraction import extract_rewards
-from fairl.lm.stage_files import read_features, read_pairs, require_made_with
+from fairl.lm.stage_files import read_features, read_pairs
 from fairl.provenance import write_sidecar
 from fairl.variants import Variant, reward_file
 
@@ -27,9 +27,8 @@ def main() -> None:
     params = args.params
     _common.log_run("irl", params)
     pairs = read_pairs(args.pairs, params["generation"], params["seed"])
-    require_made_with(args.features, "features", generation=params["generation"], precision=params["precision"],
-                      max_tokens=params["features"]["max_tokens"])
-    h_pos, h_neg = read_features(args.features, pairs, args.pairs)
+    h_pos, h_neg = read_features(args.features, pairs, args.pairs,
+                                 made_with={k: params[k] for k in ("generation", "features", "precision")})
     spec = params["variant"]
     variant = Variant.from_config(spec)
     metrics, rounds, rewards = extract_rewards(pairs, h_pos, h_neg, [variant], params["seeds"], params["test_fraction"],

@@ -40,8 +40,13 @@ def main() -> None:
     params = args.params
     _common.log_run("policy", params)
     out = Path(args.out)
-    atomic_write_dir(out, lambda tmp: make_policy(params, args.prompts, tmp))
-    write_sidecar(out / "policy", "policy", params, models={"policy": params.get("model") or params.get("file", "tiny")})
+    models = {"policy": params.get("model") or params.get("file", "tiny")}
+
+    def build(tmp: Path) -> None:
+        make_policy(params, args.prompts, tmp)
+        write_sidecar(tmp / "policy", "policy", params, models=models)  # published with the directory
+
+    atomic_write_dir(out, build)
 
 
 if __name__ == "__main__":

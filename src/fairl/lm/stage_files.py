@@ -74,11 +74,17 @@ def read_pairs(path: str | Path, generation: dict[str, Any], seed: int) -> pd.Da
     return pairs
 
 
-def read_features(path: str | Path, pairs: pd.DataFrame, pairs_path: str | Path) -> tuple[np.ndarray, np.ndarray]:
-    """h(o+) and h(o-) of every pair in `pairs` (read from `pairs_path`), checked to belong to them and finite."""
+def read_features(path: str | Path, pairs: pd.DataFrame, pairs_path: str | Path,
+                  made_with: dict[str, Any] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """h(o+) and h(o-) of every pair in `pairs` (read from `pairs_path`), checked to belong to them and finite;
+    with `made_with` (the chain's generation, features and precision settings), checked by its sidecar to be
+    computed under them."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path} does not exist: build it first (rule features)")
+    if made_with:
+        require_made_with(path, "features", generation=made_with["generation"], precision=made_with["precision"],
+                          max_tokens=made_with["features"]["max_tokens"])
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = {k: data[k] for k in FEATURE_ARRAYS if k in data.files}
@@ -130,9 +136,9 @@ def read_scored_pairs(pairs_path: str | Path, features_path: str | Path, reward_
                       ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, dict[str, LinearReward]]:
     """One policy's pairs, their features and the named variants' rewards (one regime, IRL seed `seed`), as the
     report layer scores them: the pairs made with `made_with`'s generation settings and chain seed, the
-    rewards fitted under its feature contract and precision."""
+    features and the rewards under its feature contract and precision."""
     pairs = read_pairs(pairs_path, made_with["generation"], made_with["seed"])
-    h_pos, h_neg = read_features(features_path, pairs, pairs_path)
+    h_pos, h_neg = read_features(features_path, pairs, pairs_path, made_with)
     rewards = read_rewards(reward_dir, variants, regime, seed,
                            {"features": made_with["features"], "precision": made_with["precision"]})
     return pairs, h_pos, h_neg, rewards

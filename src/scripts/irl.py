@@ -27,8 +27,7 @@ def main() -> None:
     params = args.params
     _common.log_run("irl", params)
     pairs = read_pairs(args.pairs, params["generation"], params["seed"])
-    h_pos, h_neg = read_features(args.features, pairs, args.pairs,
-                                 made_with={k: params[k] for k in ("generation", "features", "precision")})
+    h_pos, h_neg = read_features(args.features, pairs, args.pairs, made_with=params)
     spec = params["variant"]
     variant = Variant.from_config(spec)
     metrics, rounds, rewards = extract_rewards(pairs, h_pos, h_neg, [variant], params["seeds"], params["test_fraction"],

@@ -41,7 +41,7 @@ def run(args) -> None:
     features = params["features"]  # the features stage's contract: R(o) is scored on the features IRL fitted
     if args.extracted_reward:
         # The reward was fitted on features made under a feature contract; R(o) must be scored under the same.
-        reward = read_reward(args.extracted_reward, made_with={"features": features, "precision": params["precision"]})
+        reward = read_reward(args.extracted_reward, made_with=params)
         reward_fn = ExtractedReward(reward, args.policy, params.get("device", "auto"), features["batch_size"],
                                     features["max_tokens"], params.get("precision", "fp32"))
     else:

@@ -77,8 +77,8 @@ def read_pairs(path: str | Path, generation: dict[str, Any], seed: int) -> pd.Da
 def read_features(path: str | Path, pairs: pd.DataFrame, pairs_path: str | Path,
                   made_with: dict[str, Any] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """h(o+) and h(o-) of every pair in `pairs` (read from `pairs_path`), checked to belong to them and finite;
-    with `made_with` (the chain's generation, features and precision settings), checked by its sidecar to be
-    computed under them."""
+    with `made_with` (a config section holding the chain's `generation`, `features` and `precision`), checked by
+    its sidecar to be computed under them."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path} does not exist: build it first (rule features)")
@@ -109,14 +109,15 @@ def read_features(path: str | Path, pairs: pd.DataFrame, pairs_path: str | Path,
 
 def read_reward(path: str | Path, made_with: dict[str, Any] | None = None) -> LinearReward:
     """A fitted reward (rule irl), with an error naming the file when it is missing or unreadable; with
-    `made_with` (e.g. the feature contract and precision), checked to be fitted under it by its sidecar."""
+    `made_with` (a config section holding the chain's `features` and `precision`), checked by its sidecar to be
+    fitted on features of that contract and precision."""
     from fairl.irl import LinearReward
 
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no reward {path}: build it first (rule irl)")
     if made_with:
-        require_made_with(path, "irl", **made_with)
+        require_made_with(path, "irl", features=made_with["features"], precision=made_with["precision"])
     try:
         return LinearReward.load(path)
     except (OSError, EOFError, KeyError, ValueError, zipfile.BadZipFile) as error:
@@ -139,8 +140,7 @@ def read_scored_pairs(pairs_path: str | Path, features_path: str | Path, reward_
     features and the rewards under its feature contract and precision."""
     pairs = read_pairs(pairs_path, made_with["generation"], made_with["seed"])
     h_pos, h_neg = read_features(features_path, pairs, pairs_path, made_with)
-    rewards = read_rewards(reward_dir, variants, regime, seed,
-                           {"features": made_with["features"], "precision": made_with["precision"]})
+    rewards = read_rewards(reward_dir, variants, regime, seed, made_with)
     return pairs, h_pos, h_neg, rewards
 
 

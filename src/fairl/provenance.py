@@ -16,7 +16,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from fairl.io import atomic_write_text
+from fairl.io import atomic_write_dir, atomic_write_text
 
 PACKAGES = ("fairl", "torch", "transformers", "trl", "datasets", "numpy", "scikit-learn", "sentence-transformers")
 
@@ -65,6 +65,17 @@ def write_sidecar(output: str | Path, stage: str, config: dict[str, Any], seed: 
     path = sidecar_path(output)
     atomic_write_text(path, json.dumps(record, indent=2, sort_keys=True, default=str) + "\n")
     return path
+
+
+def publish_with_sidecar(directory: str | Path, name: str, write, stage: str, config: dict[str, Any],
+                         seed: int | None = None, models: dict[str, str] | None = None) -> None:
+    """`write(tmp)` fills a directory, its sidecar `name`.meta.json is written inside it, and both are published
+    together as `directory` (fairl.io.atomic_write_dir): a published directory always has its sidecar."""
+    def build(tmp: Path) -> None:
+        write(tmp)
+        write_sidecar(tmp / name, stage, config, seed, models)
+
+    atomic_write_dir(directory, build)
 
 
 def read_sidecar(output: str | Path) -> dict[str, Any]:

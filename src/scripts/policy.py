@@ -12,10 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import _common
-from fairl.io import atomic_write_dir
 from fairl.lm.policies import build_tiny_policy, convert_gguf, load_policy, packaged_gguf
 from fairl.lm.stage_files import read_prompts
-from fairl.provenance import write_sidecar
+from fairl.provenance import publish_with_sidecar
 
 
 def make_policy(params: dict, prompts: str, directory: Path) -> None:
@@ -39,14 +38,8 @@ def main() -> None:
     _common.setup_logging()
     params = args.params
     _common.log_run("policy", params)
-    out = Path(args.out)
-    models = {"policy": params.get("model") or params.get("file", "tiny")}
-
-    def build(tmp: Path) -> None:
-        make_policy(params, args.prompts, tmp)
-        write_sidecar(tmp / "policy", "policy", params, models=models)  # published with the directory
-
-    atomic_write_dir(out, build)
+    publish_with_sidecar(args.out, "policy", lambda tmp: make_policy(params, args.prompts, tmp), "policy", params,
+                         models={"policy": params.get("model") or params.get("file", "tiny")})
 
 
 if __name__ == "__main__":

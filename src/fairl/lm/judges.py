@@ -25,10 +25,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from fairl.io import atomic_write_dir
 from fairl.lm.prompts import load_insults
 from fairl.metrics import roc_auc
-from fairl.provenance import write_sidecar
+from fairl.provenance import publish_with_sidecar
 
 
 class Judge(Protocol):
@@ -341,13 +340,6 @@ def materialise_judges(params: dict[str, Any], out: str | Path, evaluation_out: 
     """The judge stage (rule judge): the r* judge of `params` (lm.ground_truth: trained here when it is an
     embedding judge, else materialised) into `out`, the evaluation judge into `evaluation_out`, each written
     atomically; returns each judge's held-out ROC-AUC on the insults test split (NaN where none is configured)."""
-    def publish(directory: str | Path, stage: str, config: dict[str, Any], write) -> None:
-        """The judge directory and its sidecar (judge.meta.json inside it), published together."""
-        def build(tmp: Path) -> None:
-            write(tmp)
-            write_sidecar(tmp / "judge", stage, config)
-        atomic_write_dir(directory, build)
-
     device = params.get("device", "auto")
     # Held-out AUC on the insults test split where the config names one (the offline default);
     # the paper configuration's judges are published classifiers and are not re-scored here.
@@ -362,14 +354,14 @@ def materialise_judges(params: dict[str, Any], out: str | Path, evaluation_out: 
             train = train.sample(n=min(params["max_train"], len(train)), random_state=params.get("seed", 0))
             test = test.sample(n=min(params["max_train"], len(test)), random_state=params.get("seed", 0))
         n_train = len(train)
-        publish(out, "judge", params, lambda tmp: train_embedding_judge(
+        publish_with_sidecar(out, "judge", lambda tmp: train_embedding_judge(
             train["text"].tolist(), train["label"].to_numpy(), c=params.get("c", 1.0), seed=params.get("seed", 0),
-            device=device).save(tmp))
+            device=device).save(tmp), "judge", params)
     else:
-        publish(out, "judge", params, lambda tmp: materialise_judge(
-            {k: v for k, v in params.items() if k not in NOT_JUDGE_KEYS}, tmp))
-    publish(evaluation_out, "evaluation_judge", params["evaluation_judge"],
-            lambda tmp: materialise_judge(params["evaluation_judge"], tmp))
+        publish_with_sidecar(out, "judge", lambda tmp: materialise_judge(
+            {k: v for k, v in params.items() if k not in NOT_JUDGE_KEYS}, tmp), "judge", params)
+    publish_with_sidecar(evaluation_out, "judge", lambda tmp: materialise_judge(params["evaluation_judge"], tmp),
+                         "evaluation_judge", params["evaluation_judge"])
     rows = []
     for role, directory, trained_on in (("ground truth r*", out, n_train),
                                         ("independent evaluation", evaluation_out, 0)):

@@ -1,8 +1,13 @@
 import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 from fairl.synthetic.data import SyntheticConfig, make_synthetic_preferences
 
@@ -23,6 +28,22 @@ def small_pairs():
     h_neg = rng.standard_normal((64, 5))
     h_pos = h_neg + rng.standard_normal((64, 5)) + np.array([1.0, 0, 0, 0, 0])
     return h_pos, h_neg
+
+
+@pytest.fixture
+def hub_offline(monkeypatch):
+    """The hub's offline switches, as a user sets them, made to take effect in this process too: huggingface_hub
+    and datasets read them once, at import, so once an earlier test has imported them setting the variables
+    alone leaves the hub online, and a lookup waits for its network time-outs (46 s here) instead of failing."""
+    import sys
+
+    for switch in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"):
+        monkeypatch.setenv(switch, "1")
+    for module, names in (("huggingface_hub.constants", ("HF_HUB_OFFLINE",)),
+                          ("datasets.config", ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"))):
+        if module in sys.modules:
+            for name in names:
+                monkeypatch.setattr(sys.modules[module], name, True)
 
 
 CORPUS = [
@@ -70,3 +91,35 @@ def snapshot(root: Path) -> dict[str, bytes]:
     """Every file under `root` (links not followed) and its bytes."""
     return {path.relative_to(root).as_posix(): path.read_bytes()
             for path in sorted(root.rglob("*")) if path.is_file() and not path.is_symlink()}
+
+
+TINY = "tests/config/tiny.yaml"
+"""The tiny configuration: the whole workflow end to end in a few minutes."""
+TINY_OUT = yaml.safe_load((REPO / TINY).read_text())["output_root"]
+"""Where the tiny configuration's outputs go, relative to a checkout."""
+
+
+@dataclass(frozen=True)
+class TinyRun:
+    workdir: Path
+    """The fresh clone the run happened in (other tests may add files to it, never change its outputs)."""
+    done: subprocess.CompletedProcess
+    seconds: float
+    before: dict[str, bytes]
+    """Every file of the clone before the run, and right after it (`after`)."""
+    after: dict[str, bytes]
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory) -> TinyRun:
+    """`snakemake all` on the tiny configuration, once per session, in a fresh clone: the run the workflow tests
+    inspect and the local reference the SLURM and restart tests compare against. Once, because it is the longest
+    setup of the suite; shared, so that no test depends on another test having run it first."""
+    workdir = fresh_clone(tmp_path_factory.mktemp("tiny_run"))
+    before = snapshot(workdir)
+    start = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "snakemake", "all", "--cores", "2", "--configfile", TINY],
+                          cwd=workdir, capture_output=True, text=True, timeout=900)
+    seconds = time.monotonic() - start
+    assert done.returncode == 0, (done.stdout + done.stderr)[-5000:]
+    return TinyRun(workdir, done, seconds, before, snapshot(workdir))

@@ -56,12 +56,11 @@ def detoxify_standin(tmp_path_factory):
 
 
 def test_detoxify_materialises_from_local_files_offline_and_scores_as_detoxify_does(detoxify_standin, tmp_path,
-                                                                                   monkeypatch):
+                                                                                   hub_offline):
     import torch
     from detoxify import Detoxify
 
     checkpoint, config_dir = detoxify_standin
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     record = materialise_judge({"kind": "detoxify", "checkpoint": str(checkpoint),
                                 "huggingface_config_path": str(config_dir), "batch_size": 3}, tmp_path / "judge")
     assert record["model"] == "model" and record["batch_size"] == 3
@@ -94,11 +93,10 @@ def test_detoxify_without_network_or_local_files_names_the_local_keys(monkeypatc
         load_judge({"kind": "detoxify"})  # a config spec is materialised first, never fetched at scoring time
 
 
-def test_hf_classifier_is_materialised_into_a_movable_directory(tmp_path, monkeypatch):
+def test_hf_classifier_is_materialised_into_a_movable_directory(tmp_path, hub_offline):
     from tests.standins import roberta_toxicity_classifier
 
     source = roberta_toxicity_classifier(tmp_path / "roberta")
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     materialise_judge({"kind": "hf_classifier", "model": str(source), "toxic_label": "toxic"}, tmp_path / "judge")
     expected = load_judge_dir(tmp_path / "judge", device="cpu").reward(TOXIC + CLEAN)
     (tmp_path / "judge").rename(tmp_path / "moved")
@@ -181,3 +179,23 @@ def test_sidecars_record_the_commit_the_device_and_the_precision(tmp_path):
     assert record["computed_on"]["device"].startswith("cpu (")
     commit = record["computed_on"]["git_commit"]
     assert re.fullmatch(r"[0-9a-f]{40}(\+dirty)?", commit) or (commit == "unknown" and not (REPO / ".git").exists())
+
+
+def test_reward_then_toxicity_of_the_same_texts_runs_the_judge_once(tmp_path, hub_offline):
+    """The r* judge's reward and toxicity of one batch (an RLHF step's log, the toxicity stage) share one forward
+    pass; other texts get their own, and the numbers are those of a judge that computes each call afresh."""
+    from tests.standins import roberta_toxicity_classifier
+
+    source = roberta_toxicity_classifier(tmp_path / "roberta")
+    materialise_judge({"kind": "hf_classifier", "model": str(source), "toxic_label": "toxic"}, tmp_path / "judge")
+    judge, fresh = load_judge_dir(tmp_path / "judge", device="cpu"), load_judge_dir(tmp_path / "judge", device="cpu")
+    passes = []
+    forward = judge.model.forward
+    judge.model.forward = lambda *a, **k: passes.append(1) or forward(*a, **k)
+    judge.batch_size = len(TOXIC + CLEAN)
+    reward, toxicity = judge.reward(TOXIC + CLEAN), judge.toxicity(TOXIC + CLEAN)
+    assert len(passes) == 1
+    other = judge.toxicity(CLEAN)  # other texts: a new pass, not the memo
+    assert len(passes) == 2
+    assert np.array_equal(reward, fresh.reward(TOXIC + CLEAN)) and np.array_equal(toxicity, fresh.toxicity(TOXIC + CLEAN))
+    assert np.array_equal(other, fresh.toxicity(CLEAN))

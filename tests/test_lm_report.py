@@ -10,8 +10,7 @@ import pytest
 
 from fairl.irl import LinearReward
 from fairl.lm.extraction import pair_split
-from fairl.lm.rlhf import LOG_COLUMNS
-from fairl.lm.stage_files import PAIRS_COLUMNS, read_table
+from fairl.lm.stage_files import LOG_COLUMNS, PAIRS_COLUMNS, read_table
 from fairl.lm.toxicity import toxic_column
 from fairl.provenance import write_sidecar
 from fairl.report import lm_tables as lt

@@ -21,8 +21,7 @@ import pytest
 import yaml
 
 from tests import standins
-from tests.conftest import REPO, fresh_clone
-from tests.test_workflow import TINY
+from tests.conftest import REPO, TINY, fresh_clone
 
 pytestmark = pytest.mark.slow
 

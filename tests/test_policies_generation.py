@@ -21,8 +21,7 @@ def test_missing_local_directory_says_how_to_fix(tmp_path):
         load_policy(str(tmp_path / "nowhere"))
 
 
-def test_unknown_hub_id_offline_names_the_local_alternative(monkeypatch):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+def test_unknown_hub_id_offline_names_the_local_alternative(hub_offline):
     with pytest.raises(OSError, match="pass a local directory"):
         load_tokenizer("no-such-org/no-such-model")
 
@@ -59,6 +58,32 @@ def test_features_are_mean_pooled_and_independent_of_padding(tiny_policy):
         ids = tokenizer(texts[:1], return_tensors="pt")
         manual = model(**ids, output_hidden_states=True).hidden_states[-1][0].mean(0).numpy()
     assert np.allclose(batched[0], manual, atol=1e-5)
+
+
+@pytest.mark.parametrize("architecture", ["gpt_neox", "llama"])  # Pythia's, and SmolLM2's in the default config
+def test_features_of_the_bare_decoder_are_the_causal_lms_last_hidden_state_bit_for_bit(tiny_policy, architecture):
+    """The features stage skips the LM head (model.base_model): the numbers must be exactly those of the causal LM's
+    hidden_states[-1], so that skipping it changes the time and nothing else."""
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    model, tokenizer = load_policy(tiny_policy, device="cpu")
+    if architecture == "llama":
+        torch.manual_seed(0)
+        model = LlamaForCausalLM(LlamaConfig(vocab_size=model.config.vocab_size, hidden_size=32, intermediate_size=64,
+                                             num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+                                             pad_token_id=tokenizer.pad_token_id)).eval()
+    texts = ["you are an idiot and a fool", "hi", "thanks for the kind words"]
+    features = mean_pooled_features(model, tokenizer, texts, batch_size=3)
+    with torch.inference_mode():
+        batch = tokenizer(texts, return_tensors="pt", padding=True)
+        hidden = model(**batch, output_hidden_states=True).hidden_states[-1]
+        mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+        full = ((hidden * mask).sum(1) / mask.sum(1).clamp(min=1)).numpy()
+        # Negative control: the layer before the last is not what the features hold.
+        earlier = model(**batch, output_hidden_states=True).hidden_states[-2]
+        earlier = ((earlier * mask).sum(1) / mask.sum(1).clamp(min=1)).numpy()
+    assert np.array_equal(features, full)
+    assert not np.allclose(features, earlier, atol=1e-3)
 
 
 def test_feature_cache_is_reused_and_invalidated(tmp_path):

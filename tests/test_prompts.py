@@ -72,10 +72,8 @@ def test_rtp_prompts_read_the_real_schema_with_null_scores(tmp_path):
     assert len(prompts) == expected and (prompts["source_score"] > 0.3).all()
 
 
-def test_rtp_dataset_unreachable_names_the_local_copy(monkeypatch):
+def test_rtp_dataset_unreachable_names_the_local_copy(hub_offline):
     from fairl.lm.prompts import rtp_prompts
 
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
     with pytest.raises(RuntimeError, match="set lm.prompts.dataset to a local copy"):
         rtp_prompts("no-such-org/no-such-dataset")

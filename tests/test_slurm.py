@@ -23,8 +23,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from tests.conftest import REPO, fresh_clone
-from tests.test_workflow import OUT, TINY
+from tests.conftest import REPO, TINY, fresh_clone
+from tests.conftest import TINY_OUT as OUT
 
 pytestmark = [pytest.mark.slurm, pytest.mark.slow]
 
@@ -102,12 +102,10 @@ def cluster(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def local_run(tmp_path_factory):
-    """The same tiny workflow with the local executor: the reference the cluster run must match."""
-    workdir = fresh_clone(tmp_path_factory.mktemp("local"))
-    done = snakemake(workdir, "all", "--cores", "2", "--configfile", TINY)
-    assert done.returncode == 0, done.output[-5000:]
-    return workdir, done
+def local_run(tiny_run):
+    """The same tiny workflow with the local executor (the session's tiny run): the reference the cluster run must
+    match."""
+    return tiny_run.workdir, tiny_run.seconds
 
 
 @pytest.fixture(scope="module")
@@ -154,9 +152,9 @@ def _same(a: Path, b: Path) -> bool:
 
 
 def test_tiny_workflow_through_the_slurm_profile_matches_a_local_run(cluster, local_run, cluster_run):
-    local, local_done = local_run
+    local, local_seconds = local_run
     workdir, done = cluster_run
-    print(f"\ntiny workflow: SLURM {done.seconds:.0f} s, local {local_done.seconds:.0f} s")
+    print(f"\ntiny workflow: SLURM {done.seconds:.0f} s, local {local_seconds:.0f} s")
 
     # Every job of the run went through sbatch, and SLURM ran each to completion.
     planned, submitted = done.planned(), done.submitted()

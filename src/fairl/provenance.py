@@ -12,6 +12,7 @@ import functools
 import json
 import platform
 import subprocess
+import sys
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ def sidecar_path(output: str | Path) -> Path:
 
 
 def versions() -> dict[str, str]:
+    """Installed versions, read from package metadata: importing torch for its version cost a table job 2 s."""
     found = {"python": platform.python_version()}
     for package in PACKAGES:
         try:
@@ -51,11 +53,17 @@ def git_commit() -> str:
 
 
 def computed_on(config: dict[str, Any]) -> dict[str, str]:
-    """Where an output was computed: code commit, resolved device (with its hardware name) and precision."""
-    from fairl.devices import describe_device
+    """Where an output was computed: code commit, resolved device (with its hardware name) and precision.
 
-    return {"git_commit": git_commit(), "device": describe_device(config.get("device", "auto")),
-            "precision": config.get("precision", "fp32")}
+    A process that never imported torch (the table and figure jobs) computed on the CPU whatever the config's
+    device says, and is described so without importing torch for it (2 s a job)."""
+    if "torch" in sys.modules:
+        from fairl.devices import describe_device
+
+        device = describe_device(config.get("device", "auto"))
+    else:
+        device = f"cpu ({platform.machine() or 'unknown'})"
+    return {"git_commit": git_commit(), "device": device, "precision": config.get("precision", "fp32")}
 
 
 def write_sidecar(output: str | Path, stage: str, config: dict[str, Any], seed: int | None = None,

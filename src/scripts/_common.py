@@ -5,29 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import platform
 import sys
+
+from fairl.provenance import versions
 
 
 def setup_logging() -> None:
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-
-
-def environment() -> dict[str, str]:
-    """Library versions, for sidecars and logs."""
-    import numpy
-    import pandas
-    import torch
-
-    import fairl
-
-    return {
-        "python": platform.python_version(),
-        "fairl": fairl.__version__,
-        "torch": torch.__version__,
-        "numpy": numpy.__version__,
-        "pandas": pandas.__version__,
-    }
 
 
 def parser(doc: str) -> argparse.ArgumentParser:
@@ -38,7 +22,7 @@ def parser(doc: str) -> argparse.ArgumentParser:
 
 
 def log_run(name: str, params: dict) -> None:
-    logging.getLogger(name).info("params %s | versions %s", json.dumps(params, sort_keys=True), environment())
+    logging.getLogger(name).info("params %s | versions %s", json.dumps(params, sort_keys=True), versions())
 
 
 REPORT_DEFAULTS = {"top_k": 10, "max_chars": 160, "smoothing": 10}

@@ -14,8 +14,7 @@ from __future__ import annotations
 import pandas as pd
 
 import _common
-from fairl.lm.rlhf import LOG_COLUMNS
-from fairl.lm.stage_files import read_scored_pairs, read_table
+from fairl.lm.stage_files import LOG_COLUMNS, read_scored_pairs, read_table
 from fairl.provenance import write_sidecar
 from fairl.report import lm_figures as lf
 from fairl.report import lm_tables as lt

@@ -28,7 +28,7 @@ from fairl.irl.failure_set import find_failures, sample_failures
 from fairl.irl.hyperparameters import Hyperparameters
 from fairl.irl.lambda_schedule import LambdaSchedule
 from fairl.irl.losses import OBJECTIVES
-from fairl.irl.optimise import adam_steps, adam_until_settled, hinge_dual, lbfgs_until_converged
+from fairl.irl.optimise import Adam, adam_steps, adam_until_settled, hinge_dual, lbfgs_until_converged
 
 PairLoss = Callable[[torch.Tensor], torch.Tensor]
 
@@ -94,7 +94,7 @@ def minimise_standard(theta: torch.Tensor, diff_t: torch.Tensor, objective: str,
         return loss
 
     if hp.optimisation == "equal_budget":
-        return adam_steps(torch.optim.Adam([theta], lr=hp.lr), [theta], objective_value, hp.steps)
+        return adam_steps(Adam([theta], lr=hp.lr), [theta], objective_value, hp.steps)
     if objective == "max_entropy":
         return lbfgs_until_converged([theta], objective_value, max_steps, hp.tolerance)
     return hinge_dual(theta, diff_t, hp.margin, hp.l2, max_steps, hp.lr, hp.tolerance)
@@ -120,7 +120,7 @@ def train_fa_irl(diff_t: torch.Tensor, objective: str, hp: Hyperparameters, gene
         theta_f = torch.zeros(dim)  # R_F disabled: a constant zero, never optimised
         params = [theta_d]
         pair_deltas = lambda: torch.stack([theta_d @ diff_t, torch.zeros(diff_t.shape[1])])  # noqa: E731
-    shared = torch.optim.Adam(params, lr=hp.lr) if hp.optimisation == "equal_budget" else None
+    shared = Adam(params, lr=hp.lr) if hp.optimisation == "equal_budget" else None
     base_loss = _pair_loss(objective, hp, strict=False)
     failure_loss = _pair_loss(objective, hp, strict=True)
     schedule = LambdaSchedule(

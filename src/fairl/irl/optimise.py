@@ -40,6 +40,42 @@ HALVINGS = 12
 Objective = Callable[[], torch.Tensor]
 
 
+class Adam:
+    """Adam (Kingma & Ba 2015) for the IRL solvers: torch.optim.Adam's CPU update (single-tensor, no weight decay,
+    no amsgrad), the same operations in the same order, so the iterates are bit-identical (tests/test_optimise.py).
+
+    Why not torch.optim.Adam itself: constructing any torch.optim optimiser imports torch._dynamo, 2 s of every
+    irl and synthetic job's start. `lr` may be changed between steps (the halving schedule below).
+    """
+
+    def __init__(self, params: list[torch.Tensor], lr: float, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8):
+        self.params, self.lr, self.betas, self.eps = params, lr, betas, eps
+        self.exp_avg = [torch.zeros_like(p, memory_format=torch.preserve_format) for p in params]
+        self.exp_avg_sq = [torch.zeros_like(p, memory_format=torch.preserve_format) for p in params]
+        self.steps = [0] * len(params)
+        """Per parameter, like torch's state["step"]: a parameter without a gradient is skipped and not counted."""
+
+    def zero_grad(self) -> None:
+        for p in self.params:
+            p.grad = None
+
+    @torch.no_grad()
+    def step(self) -> None:
+        beta1, beta2 = self.betas
+        for i, param in enumerate(self.params):
+            if param.grad is None:
+                continue
+            grad = param.grad
+            self.steps[i] += 1
+            self.exp_avg[i].lerp_(grad, 1 - beta1)
+            self.exp_avg_sq[i].mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+            step = float(self.steps[i])
+            step_size = self.lr / (1 - beta1**step)
+            denom = (self.exp_avg_sq[i].sqrt() / (1 - beta2**step) ** 0.5).add_(self.eps)
+            param.addcdiv_(self.exp_avg[i], denom, value=-step_size)
+
+
 @dataclass(frozen=True)
 class Solve:
     evaluations: int
@@ -69,11 +105,11 @@ def _grad_norm(params: list[torch.Tensor], objective: Objective) -> tuple[float,
     return value.item(), norm
 
 
-def adam_steps(optimiser: torch.optim.Adam, params: list[torch.Tensor], objective: Objective, steps: int) -> Solve:
+def adam_steps(optimiser: Adam, params: list[torch.Tensor], objective: Objective, steps: int) -> Solve:
     """`steps` plain Adam steps on `objective` (equal-budget regime); `optimiser` keeps its state."""
     history = []
     for _ in range(steps):
-        optimiser.zero_grad(set_to_none=True)
+        optimiser.zero_grad()
         value = objective()
         value.backward()
         optimiser.step()
@@ -88,11 +124,11 @@ def adam_until_settled(params: list[torch.Tensor], objective: Objective, lr: flo
 
     Returns the best iterate seen (the hinge's objective is not monotone under Adam).
     """
-    optimiser = torch.optim.Adam(params, lr=lr)
+    optimiser = Adam(params, lr=lr)
     best, best_params, since, halvings, history = float("inf"), None, 0, 0, []
     steps = 0
     while steps < max_steps and halvings < HALVINGS:
-        optimiser.zero_grad(set_to_none=True)
+        optimiser.zero_grad()
         value = objective()
         current = value.item()
         if current < best:
@@ -106,8 +142,7 @@ def adam_until_settled(params: list[torch.Tensor], objective: Objective, lr: flo
         since += 1
         if since >= PATIENCE:
             halvings, since = halvings + 1, 0
-            for group in optimiser.param_groups:
-                group["lr"] /= 2
+            optimiser.lr /= 2
     with torch.no_grad():
         for p, b in zip(params, best_params or [p.detach().clone() for p in params]):
             p.copy_(b)

@@ -35,7 +35,9 @@ def mean_pooled_features(model, tokenizer, texts: list[str], batch_size: int = 1
     for start in tqdm(range(0, len(texts), batch_size), desc="features", unit="batch", leave=False):
         batch = tokenizer(texts[start:start + batch_size], return_tensors="pt", padding=True, truncation=True,
                           max_length=max_tokens).to(model.device)
-        hidden = model(**batch, output_hidden_states=True).hidden_states[-1]
+        # The bare decoder: its last hidden state is the causal LM's hidden_states[-1], without the LM head (a 49k-vocabulary
+        # projection per token for SmolLM2, a quarter of the stage's time) that the features never use.
+        hidden = model.base_model(**batch).last_hidden_state
         mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
         rows.append(((hidden * mask).sum(1) / mask.sum(1).clamp(min=1)).float().cpu().numpy())
     features = np.concatenate(rows) if rows else np.zeros((0, model.config.hidden_size), np.float32)

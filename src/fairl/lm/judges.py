@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -43,6 +44,23 @@ class Judge(Protocol):
 def _logit(p: np.ndarray) -> np.ndarray:
     p = np.clip(p, 1e-7, 1 - 1e-7)
     return np.log(p) - np.log1p(-p)
+
+
+class LastTexts:
+    """A one-entry memo of a judge's model pass, keyed by the texts: the chain asks the r* judge for the reward and
+    the toxicity of the same texts back to back (each RLHF step's log, the toxicity stage), and the second call
+    reuses the first's forward pass instead of repeating it (half the judge's time there; the same numbers)."""
+
+    def __init__(self):
+        self.texts, self.value = None, None
+
+    def get(self, texts: list[str], compute: Callable[[list[str]], np.ndarray]) -> np.ndarray:
+        texts = tuple(texts)
+        if texts != self.texts:
+            self.texts = None  # a pass that fails leaves no stale entry behind
+            self.value = compute(list(texts))
+            self.texts = texts
+        return self.value
 
 
 @torch.inference_mode()
@@ -76,9 +94,11 @@ class HFClassifierJudge:
             raise ValueError(f"{name_or_path} has labels {sorted(labels)}; expected two, one of them {toxic_label!r}")
         self.toxic_index = labels[toxic_label.lower()]
         self.batch_size = batch_size
+        self.last = LastTexts()
 
     def _logits(self, texts: list[str]) -> np.ndarray:
-        return classifier_logits(self.model, self.tokenizer, texts, self.batch_size, max_length=512)
+        return self.last.get(texts, lambda t: classifier_logits(self.model, self.tokenizer, t, self.batch_size,
+                                                                max_length=512))
 
     def toxicity(self, texts):
         return torch.softmax(torch.from_numpy(self._logits(list(texts))), dim=-1)[:, self.toxic_index].numpy()
@@ -108,10 +128,11 @@ class EmbeddingJudge:
         self.encoder = SentenceTransformer(str(encoder), device=str(resolve_device(device)))
         self.classifier = classifier
         self.batch_size = batch_size
+        self.last = LastTexts()
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        return self.encoder.encode(list(texts), batch_size=self.batch_size, show_progress_bar=False,
-                                   convert_to_numpy=True, normalize_embeddings=True)
+        return self.last.get(texts, lambda t: self.encoder.encode(t, batch_size=self.batch_size, show_progress_bar=False,
+                                                                  convert_to_numpy=True, normalize_embeddings=True))
 
     def toxicity(self, texts):
         return self.classifier.predict_proba(self.embed(texts))[:, 1]

@@ -28,11 +28,10 @@ import numpy as np
 from fairl.devices import check_precision, resolve_device
 from fairl.io import atomic_write_dir, exclusive_writer
 from fairl.lm.policies import load_tokenizer
+from fairl.lm.stage_files import LOG_COLUMNS
 
 RewardFn = Callable[[list[str], list[str]], np.ndarray]
 """(prompts, completions) -> one float per completion; completions exclude the prompt."""
-
-LOG_COLUMNS = ["step", "reward", "kl", "toxicity", "wall_seconds"]
 
 log = logging.getLogger(__name__)
 

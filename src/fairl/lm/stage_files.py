@@ -26,6 +26,8 @@ PROMPTS_COLUMNS = ["prompt_id", "text", "split"]
 PAIRS_COLUMNS = ["prompt_id", "prompt", "completion_aligned", "completion_base", "reward_aligned", "reward_base",
                  "toxicity_aligned", "toxicity_base", "t_to_nt"]
 """Columns of pairs.parquet (rule pairs, fairl.lm.pairs.build_pairs), in order."""
+LOG_COLUMNS = ["step", "reward", "kl", "toxicity", "wall_seconds"]
+"""Columns of an RLHF run's step log (log.csv, published as final/training_log.csv; fairl.lm.rlhf), in order."""
 FEATURE_ARRAYS = ("h_pos", "h_neg", "prompt_id")
 """Arrays of features.npz: h(o+) and h(o-) row-aligned with the pairs table, and its prompt_id column."""
 

@@ -171,6 +171,24 @@ def test_same_seed_same_weights_and_resume_matches_uninterrupted_run(base, tmp_p
     assert list(map(without_time, read_log(tmp_path / "d"))) == list(map(without_time, read_log(tmp_path / "a")))
 
 
+def test_gradient_checkpointing_off_changes_no_weight(base, tmp_path, monkeypatch):
+    """RLHF runs without trl's default gradient checkpointing, for speed: the same weights as with it, bit for bit."""
+    import trl
+
+    made, original = [], trl.RLOOConfig
+
+    def checkpointing(**kwargs):
+        made.append(kwargs["gradient_checkpointing"])
+        return original(**{**kwargs, "gradient_checkpointing": True})
+
+    without = train_rlhf(base, PROMPTS, fewer_a, tmp_path / "without", FAST)
+    monkeypatch.setattr(trl, "RLOOConfig", checkpointing)
+    with_checkpointing = train_rlhf(base, PROMPTS, fewer_a, tmp_path / "with", FAST)
+    assert made == [False]  # train_rlhf turns it off; the second run had it forced on
+    assert same_weights(without, with_checkpointing)
+    assert not same_weights(without, base)  # the runs moved the policy: the equality is not that of two no-ops
+
+
 def test_bad_input_raises_naming_the_problem(base, tmp_path):
     with pytest.raises(ValueError, match="non-empty prompt list"):
         train_rlhf(base, [], fewer_a, tmp_path / "empty", FAST)

@@ -35,8 +35,6 @@ def hub_offline(monkeypatch):
     """The hub's offline switches, as a user sets them, made to take effect in this process too: huggingface_hub
     and datasets read them once, at import, so once an earlier test has imported them setting the variables
     alone leaves the hub online, and a lookup waits for its network time-outs (46 s here) instead of failing."""
-    import sys
-
     for switch in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"):
         monkeypatch.setenv(switch, "1")
     for module, names in (("huggingface_hub.constants", ("HF_HUB_OFFLINE",)),
@@ -99,6 +97,12 @@ TINY_OUT = yaml.safe_load((REPO / TINY).read_text())["output_root"]
 """Where the tiny configuration's outputs go, relative to a checkout."""
 
 
+def run(workdir: Path, *args: str, configfile: str | Path = TINY, timeout: float = 600) -> subprocess.CompletedProcess:
+    """snakemake ARGS... on `configfile` (last: --configfile takes several values) in `workdir`, on 2 cores."""
+    command = [sys.executable, "-m", "snakemake", *args, "--cores", "2", "--configfile", str(configfile)]
+    return subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=timeout)
+
+
 @dataclass(frozen=True)
 class TinyRun:
     workdir: Path
@@ -118,8 +122,7 @@ def tiny_run(tmp_path_factory) -> TinyRun:
     workdir = fresh_clone(tmp_path_factory.mktemp("tiny_run"))
     before = snapshot(workdir)
     start = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "snakemake", "all", "--cores", "2", "--configfile", TINY],
-                          cwd=workdir, capture_output=True, text=True, timeout=900)
+    done = run(workdir, "all", timeout=900)
     seconds = time.monotonic() - start
     assert done.returncode == 0, (done.stdout + done.stderr)[-5000:]
     return TinyRun(workdir, done, seconds, before, snapshot(workdir))

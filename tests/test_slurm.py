@@ -102,14 +102,7 @@ def cluster(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def local_run(tiny_run):
-    """The same tiny workflow with the local executor (the session's tiny run): the reference the cluster run must
-    match."""
-    return tiny_run.workdir, tiny_run.seconds
-
-
-@pytest.fixture(scope="module")
-def cluster_run(cluster, local_run, tmp_path_factory):
+def cluster_run(cluster, tiny_run, tmp_path_factory):
     workdir = fresh_clone(tmp_path_factory.mktemp("cluster"))
     done = snakemake(workdir, *PROFILES, "all", env=cluster["env"])
     assert done.returncode == 0, done.output[-5000:]
@@ -151,10 +144,11 @@ def _same(a: Path, b: Path) -> bool:
     return a.read_bytes() == b.read_bytes()
 
 
-def test_tiny_workflow_through_the_slurm_profile_matches_a_local_run(cluster, local_run, cluster_run):
-    local, local_seconds = local_run
+def test_tiny_workflow_through_the_slurm_profile_matches_a_local_run(cluster, tiny_run, cluster_run):
+    """The reference is the session's tiny run with the local executor (conftest.tiny_run)."""
+    local = tiny_run.workdir
     workdir, done = cluster_run
-    print(f"\ntiny workflow: SLURM {done.seconds:.0f} s, local {local_seconds:.0f} s")
+    print(f"\ntiny workflow: SLURM {done.seconds:.0f} s, local {tiny_run.seconds:.0f} s")
 
     # Every job of the run went through sbatch, and SLURM ran each to completion.
     planned, submitted = done.planned(), done.submitted()

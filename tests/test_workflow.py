@@ -14,19 +14,13 @@ import pandas as pd
 import pytest
 import yaml
 
-from tests.conftest import REPO, TINY, fresh_clone
+from tests.conftest import REPO, TINY, fresh_clone, run
 from tests.conftest import TINY_OUT as OUT
 
 
 @pytest.fixture(scope="module")
 def workdir(tiny_run):
     return tiny_run.workdir
-
-
-def run(workdir: Path, *args: str, configfile: str | Path = TINY) -> subprocess.CompletedProcess:
-    """snakemake ARGS... on `configfile` (last: --configfile takes several values)."""
-    command = [sys.executable, "-m", "snakemake", *args, "--cores", "2", "--configfile", str(configfile)]
-    return subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=600)
 
 
 def test_all_builds_every_target_with_finite_numbers(tiny_run):

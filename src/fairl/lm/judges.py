@@ -60,7 +60,7 @@ class LastTexts:
             self.texts = None  # a pass that fails leaves no stale entry behind
             self.value = compute(list(texts))
             self.texts = texts
-        return self.value
+        return self.value.copy()  # callers own what they get: an in-place change never reaches the memo
 
 
 @torch.inference_mode()

@@ -17,6 +17,36 @@ REPO = Path(__file__).resolve().parents[1]
 REALISABLE = SyntheticConfig(n_pairs=3000, dim=16, hard_fraction=0.3, rationality=50.0, hard_gap=0.5)
 
 
+SHARED_RUN_FILES = ("tests/test_workflow.py", "tests/test_slurm.py")
+"""The test files that use the shared tiny run (`tiny_run`): under pytest-xdist they go to one worker."""
+
+
+def pytest_collection_modifyitems(items):
+    """The long workflow tests (marked slow) first, so that each of the two workers (pyproject's addopts) starts
+    on one of them and the short tests fill in around them; and a check that only SHARED_RUN_FILES use tiny_run."""
+    stray = sorted({item.nodeid.split("::")[0] for item in items if "tiny_run" in getattr(item, "fixturenames", ())}
+                   - set(SHARED_RUN_FILES))
+    if stray:
+        raise pytest.UsageError(f"{stray} use the tiny_run fixture: add them to tests/conftest.py's SHARED_RUN_FILES "
+                                "so that pytest-xdist runs them on the worker that holds the run")
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """Each test file on one worker (module fixtures run once), and SHARED_RUN_FILES together on one: `tiny_run` is
+    a session fixture, and on two workers it would run twice. (xdist's own `--dist loadgroup` marks do not take
+    effect under pytest 9: its worker renames a test's `_nodeid`, which pytest 9 no longer reads.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedRunScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            file = nodeid.split("::", 1)[0]
+            return "tiny_run" if file in SHARED_RUN_FILES else file
+
+    return SharedRunScheduling(config, log)
+
+
 @pytest.fixture(scope="session")
 def realisable():
     return make_synthetic_preferences(REALISABLE, seed=0)
@@ -126,3 +156,10 @@ def tiny_run(tmp_path_factory) -> TinyRun:
     seconds = time.monotonic() - start
     assert done.returncode == 0, (done.stdout + done.stderr)[-5000:]
     return TinyRun(workdir, done, seconds, before, snapshot(workdir))
+
+
+def copy_of_run(finished: TinyRun, root: Path) -> Path:
+    """The finished tiny run copied into `root` with Snakemake's records and every modification time, so that a
+    test can re-run part of it (`--forcerun TARGET`) instead of the whole workflow from a fresh clone."""
+    shutil.copytree(finished.workdir, root, symlinks=True, dirs_exist_ok=True)
+    return root

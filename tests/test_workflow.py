@@ -2,6 +2,7 @@
 
 import io
 import json
+import re
 import shutil
 import signal
 import subprocess
@@ -14,8 +15,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from tests.conftest import REPO, TINY, fresh_clone, run
+from tests.conftest import REPO, TINY, copy_of_run, run
 from tests.conftest import TINY_OUT as OUT
+
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
@@ -179,9 +182,27 @@ def assert_same_outputs(first: Path, second: Path) -> None:
     assert [name for name in first if second[name] != first[name]] == []
 
 
-def test_interrupted_run_resumes_to_identical_outputs(workdir, tmp_path_factory):
-    """Ctrl-C (SIGINT) once the pairs exist, then the README's restart (--rerun-incomplete): same outputs."""
-    other = fresh_clone(tmp_path_factory.mktemp("interrupted"))
+def rewind(root: Path, target: str) -> None:
+    """Put the copy of a finished run (conftest.copy_of_run) back to where a first run stands when it reaches
+    `target`: every output of `target`'s job and of the jobs after it is deleted (a dry run with --forcerun lists
+    them), with its sidecar, and an RLHF job's whole working directory (its output is final/ inside it)."""
+    dry = run(root, "all", "--forcerun", target, "--dry-run")
+    assert dry.returncode == 0, dry.stderr[-3000:]
+    outputs = [name for line in re.findall(r"^    output: (.+)$", dry.stdout, re.M) for name in line.split(", ")]
+    assert target in outputs, dry.stdout[-3000:]
+    for name in outputs:
+        path = root / OUT / (str(Path(name).parent) if name.endswith("/final") else name)
+        shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
+        Path(f"{path}.meta.json").unlink(missing_ok=True)
+
+
+def test_interrupted_run_resumes_to_identical_outputs(tiny_run, tmp_path_factory):
+    """Ctrl-C (SIGINT) once the pairs exist, then the README's restart (--rerun-incomplete): same outputs.
+
+    The run starts from a copy of the session's finished run, rewound to where a first run stands before the
+    pairs: the policy, judge and r* RLHF do not run a third time in the suite."""
+    other = copy_of_run(tiny_run, tmp_path_factory.mktemp("interrupted"))
+    rewind(other, "work/tiny/pairs.parquet")
     process = start(other)
     wait_for(process, (other / OUT / "work/tiny/pairs.parquet").exists)
     process.send_signal(signal.SIGINT)
@@ -189,15 +210,19 @@ def test_interrupted_run_resumes_to_identical_outputs(workdir, tmp_path_factory)
     assert not (other / OUT / "results/lm/tiny/toxicity.csv").exists()
     resumed = run(other, "all", "--rerun-incomplete")
     assert resumed.returncode == 0, resumed.stderr[-3000:]
-    assert_same_outputs(workdir, other)
+    assert_same_outputs(tiny_run.workdir, other)
 
 
-def test_killed_run_recovers_with_the_readme_sequence(workdir, tmp_path_factory):
+def test_killed_run_recovers_with_the_readme_sequence(tiny_run, tmp_path_factory):
     """SIGKILL of Snakemake while RLHF runs: its job lives on as an orphan and the lock stays. The README's
-    sequence (stop the orphans, --unlock, restart with --rerun-incomplete) ends with the same outputs."""
-    other = fresh_clone(tmp_path_factory.mktemp("killed"))
+    sequence (stop the orphans, --unlock, restart with --rerun-incomplete) ends with the same outputs.
+
+    Like the Ctrl-C test, from a copy of the finished run rewound, here to before a re-RLHF job."""
+    other = copy_of_run(tiny_run, tmp_path_factory.mktemp("killed"))
+    rlhf = other / OUT / "work/tiny/rlhf/max_margin"
+    rewind(other, "work/tiny/rlhf/max_margin/final")
     process = start(other)
-    lock = other / OUT / "work/tiny/rlhf/ground_truth/.writer.lock"
+    lock = rlhf / ".writer.lock"
     wait_for(process, lambda: lock.is_file() and lock.stat().st_size > 0)
     process.kill()
     process.wait()
@@ -210,7 +235,7 @@ def test_killed_run_recovers_with_the_readme_sequence(workdir, tmp_path_factory)
         assert done.returncode in (0, 1) if command.startswith("pkill") else done.returncode == 0, done.stderr[-3000:]
     resumed = run(other, "all", "--rerun-incomplete")
     assert resumed.returncode == 0, resumed.stderr[-3000:]
-    assert_same_outputs(workdir, other)
+    assert_same_outputs(tiny_run.workdir, other)
 
 
 def test_config_change_reruns_the_benchmark(workdir):

@@ -175,3 +175,21 @@ def test_precision_is_the_configs_choice_and_refused_where_unsupported(monkeypat
     with pytest.raises(ValueError, match="Tesla V100.*does not support bfloat16; set lm.precision: fp32"):
         check_precision("bf16", torch.device("cuda"))
     check_precision("fp32", torch.device("cuda"))  # fp32 runs anywhere
+
+
+def test_bf16_on_a_cpu_without_native_bf16_warns_that_it_is_slower(monkeypatch):
+    import warnings
+
+    from fairl import devices
+
+    cpu = torch.device("cpu")
+    assert devices.native_cpu_bf16() in (True, False)  # the real probe answers on this machine
+    monkeypatch.setattr(devices, "native_cpu_bf16", lambda: False)
+    with pytest.warns(RuntimeWarning, match="without native bfloat16.*set lm.precision: fp32"):
+        devices.check_precision("bf16", cpu)
+    monkeypatch.setattr(devices, "native_cpu_bf16", lambda: True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        devices.check_precision("bf16", cpu)  # native bf16: no warning
+        monkeypatch.setattr(devices, "native_cpu_bf16", lambda: False)
+        devices.check_precision("fp32", cpu)  # fp32: never

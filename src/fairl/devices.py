@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import torch
 
 
@@ -25,6 +27,17 @@ def check_precision(precision: str, device: torch.device) -> None:
     if precision == "bf16" and device.type == "cuda" and not torch.cuda.is_bf16_supported():
         raise ValueError(f"precision bf16 was asked for, but {torch.cuda.get_device_name(device)} does not support "
                          "bfloat16; set lm.precision: fp32")
+    if precision == "bf16" and device.type == "cpu" and not native_cpu_bf16():
+        # runs, so not refused, but slower than fp32 instead of faster (results/precision_speed.md)
+        warnings.warn(f"precision bf16 on a CPU without native bfloat16 instructions "
+                      f"({torch.backends.cpu.get_cpu_capability()}): its matrix products are emulated and run several "
+                      "times slower than fp32 (python benchmarks/precision_speed.py measures it here); set "
+                      "lm.precision: fp32 unless the bf16 numbers themselves are wanted", RuntimeWarning, stacklevel=2)
+
+
+def native_cpu_bf16() -> bool:
+    """Whether this CPU has bfloat16 instructions oneDNN uses (AVX512-BF16 or AMX), which make bf16 autocast pay."""
+    return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
 
 
 def autocast(precision: str, device: torch.device | str):

@@ -17,16 +17,14 @@ from __future__ import annotations
 
 import argparse
 import platform
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
+from markdown_report import command_line, write_markdown
 from sklearn.linear_model import LogisticRegression
 
-from fairl.io import atomic_write_text
 from fairl.irl import METHODS, fit_reward
 from fairl.splits import train_test_split
 from fairl.synthetic.data import SyntheticConfig, make_synthetic_preferences
@@ -94,12 +92,9 @@ def main() -> None:
         f"# IRL fit time: {len(diff)} training pairs, d = {args.dim}, {len(test)} held-out pairs\n\n"
         f"{platform.processor() or platform.machine()}, torch {torch.__version__} with {torch.get_num_threads()} "
         f"threads; {args.dtype} features; one cold fit, then the median of {args.repeats} warm fits each; "
-        f"command: `python benchmarks/irl_speed.py {' '.join(sys.argv[1:])}`\n\n"
+        f"command: `{command_line()}`\n\n"
     )
-    markdown = header + table.to_markdown(index=False, floatfmt=".3f") + "\n"
-    print(markdown)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(args.out, markdown)
+    write_markdown(args.out, header, table)
 
 
 if __name__ == "__main__":

@@ -13,16 +13,14 @@ from __future__ import annotations
 
 import argparse
 import platform
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
+from markdown_report import command_line, write_markdown
 
 from fairl.devices import autocast, native_cpu_bf16
-from fairl.io import atomic_write_text
 
 
 def step_seconds(precision: str, layer: torch.nn.Linear, x: torch.Tensor, repeats: int) -> float:
@@ -57,11 +55,8 @@ def main() -> None:
               f"forward + backward\n\n{platform.processor() or platform.machine()}, CPU capability "
               f"{torch.backends.cpu.get_cpu_capability()}, native bf16 (oneDNN): {native_cpu_bf16()}; torch "
               f"{torch.__version__} with {torch.get_num_threads()} threads; median of {args.repeats} after one warm-up; "
-              f"command: `{' '.join(['python benchmarks/precision_speed.py', *sys.argv[1:]])}`\n\n")
-    markdown = header + table.to_markdown(index=False, floatfmt=".3f") + "\n"
-    print(markdown)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(args.out, markdown)
+              f"command: `{command_line()}`\n\n")
+    write_markdown(args.out, header, table)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,10 @@
 """Does `lm.precision: bf16` pay on this machine? One linear layer of the policy's shape, fp32 against bf16 autocast.
 
 The chain's model computations run under `fairl.devices.autocast` (bf16 autocast, weights fp32). On a CPU with
-native bfloat16 instructions (AVX512-BF16, AMX) that is about twice as fast as fp32; without them the products are
-emulated and slower. This times the operation that dominates a step of SmolLM2-135M (the default policy): its MLP's
-576 → 1536 projection over a batch of tokens, forward and backward, in one process.
+native bfloat16 instructions (AVX512-BF16, AMX) that is faster than fp32 (the performance issue's profile measured an
+RLHF step at ×0.47 on one); without them the products are emulated and slower. This times one of the matrix
+products of SmolLM2-135M (the default policy), its MLP's 576 → 1536 projection over a batch of tokens, forward and
+backward, in one process.
 
     python benchmarks/precision_speed.py                                  # results/precision_speed.md
     python benchmarks/precision_speed.py --tokens 32 --repeats 2 --out /tmp/precision.md   # smoke run
@@ -53,7 +54,7 @@ def main() -> None:
                           for p, s in seconds.items()])
     header = (f"# fp32 against bf16 autocast: one {args.d_in} → {args.d_out} linear layer, {args.tokens} rows, "
               f"forward + backward\n\n{platform.processor() or platform.machine()}, CPU capability "
-              f"{torch.backends.cpu.get_cpu_capability()}, native bf16 (oneDNN): {native_cpu_bf16()}; torch "
+              f"{torch.backends.cpu.get_cpu_capability()}, bfloat16 instructions (AVX512-BF16/AMX): {native_cpu_bf16()}; torch "
               f"{torch.__version__} with {torch.get_num_threads()} threads; median of {args.repeats} after one warm-up; "
               f"command: `{command_line()}`\n\n")
     write_markdown(args.out, header, table)

@@ -36,7 +36,10 @@ def pytest_collection_modifyitems(items):
 def pytest_xdist_make_scheduler(config, log):
     """Each test file on one worker (module fixtures run once), and SHARED_RUN_FILES together on one: `tiny_run` is
     a session fixture, and on two workers it would run twice. (xdist's own `--dist loadgroup` marks do not take
-    effect under pytest 9: its worker renames a test's `_nodeid`, which pytest 9 no longer reads.)"""
+    effect under pytest 9: its worker renames a test's `_nodeid`, which pytest 9 no longer reads.) Another `--dist`
+    asked for on the command line gets xdist's own scheduler."""
+    if config.getvalue("dist") != "load":
+        return None
     from xdist.scheduler import LoadScopeScheduling
 
     class SharedRunScheduling(LoadScopeScheduling):

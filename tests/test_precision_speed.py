@@ -15,4 +15,4 @@ def test_precision_benchmark_reports_fp32_and_bf16(tmp_path):
             if line.startswith("| fp32") or line.startswith("| bf16")}
     assert set(rows) == {"fp32", "bf16"}
     assert float(rows["fp32"][1]) == 1.0 and all(float(ms) > 0 for ms, _ in rows.values())
-    assert "native bf16 (oneDNN): " in out.read_text() and "--tokens 16" in out.read_text()
+    assert "bfloat16 instructions (AVX512-BF16/AMX): " in out.read_text() and "--tokens 16" in out.read_text()

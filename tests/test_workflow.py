@@ -157,16 +157,16 @@ def comparable_outputs(root: Path) -> dict[str, bytes]:
     return files
 
 
-def _interactive_sigint() -> None:
-    # A shell starting pytest in the background (`cmd &`) makes it ignore SIGINT, and children inherit that;
-    # Python then never installs its Ctrl-C handler. Ctrl-C tests model a terminal: SIGINT at its default.
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+SIGINT_AT_DEFAULT = ("import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+                     "os.execv(sys.executable, [sys.executable, '-m', 'snakemake', *sys.argv[1:]])")
+"""Starts Snakemake with SIGINT at its default, as in a terminal: a shell starting pytest in the background
+(`cmd &`) makes it ignore SIGINT, children inherit that, and Python then never installs its Ctrl-C handler.
+(A launcher that execs, not Popen's preexec_fn, which is unsafe in a process with threads, as xdist's workers are.)"""
 
 
 def start(root: Path) -> subprocess.Popen:
-    command = [sys.executable, "-m", "snakemake", "all", "--cores", "2", "--configfile", TINY]
-    return subprocess.Popen(command, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            preexec_fn=_interactive_sigint)
+    command = [sys.executable, "-c", SIGINT_AT_DEFAULT, "all", "--cores", "2", "--configfile", TINY]
+    return subprocess.Popen(command, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def wait_for(process: subprocess.Popen, ready) -> None:
@@ -182,12 +182,15 @@ def assert_same_outputs(first: Path, second: Path) -> None:
     assert [name for name in first if second[name] != first[name]] == []
 
 
-def rewind(root: Path, target: str) -> None:
+def rewind(root: Path, target: str, expected_jobs: dict[str, int]) -> None:
     """Put the copy of a finished run (conftest.copy_of_run) back to where a first run stands when it reaches
     `target`: every output of `target`'s job and of the jobs after it is deleted (a dry run with --forcerun lists
-    them), with its sidecar, and an RLHF job's whole working directory (its output is final/ inside it)."""
+    them), with its sidecar, and an RLHF job's whole working directory (its output is final/ inside it).
+    `expected_jobs` ({rule: jobs}, 0 for none) checks that the copy re-runs only from `target` on."""
     dry = run(root, "all", "--forcerun", target, "--dry-run")
     assert dry.returncode == 0, dry.stderr[-3000:]
+    counts = job_counts(dry.stdout)
+    assert {rule: counts.get(rule, 0) for rule in expected_jobs} == expected_jobs, dry.stdout[-3000:]
     outputs = [name for line in re.findall(r"^    output: (.+)$", dry.stdout, re.M) for name in line.split(", ")]
     assert target in outputs, dry.stdout[-3000:]
     for name in outputs:
@@ -202,7 +205,8 @@ def test_interrupted_run_resumes_to_identical_outputs(tiny_run, tmp_path_factory
     The run starts from a copy of the session's finished run, rewound to where a first run stands before the
     pairs: the policy, judge and r* RLHF do not run a third time in the suite."""
     other = copy_of_run(tiny_run, tmp_path_factory.mktemp("interrupted"))
-    rewind(other, "work/tiny/pairs.parquet")
+    rewind(other, "work/tiny/pairs.parquet",
+           {"prompts": 0, "policy": 0, "judge": 0, "synthetic_benchmark": 0, "pairs": 1, "rlhf": 2})
     process = start(other)
     wait_for(process, (other / OUT / "work/tiny/pairs.parquet").exists)
     process.send_signal(signal.SIGINT)
@@ -220,7 +224,8 @@ def test_killed_run_recovers_with_the_readme_sequence(tiny_run, tmp_path_factory
     Like the Ctrl-C test, from a copy of the finished run rewound, here to before a re-RLHF job."""
     other = copy_of_run(tiny_run, tmp_path_factory.mktemp("killed"))
     rlhf = other / OUT / "work/tiny/rlhf/max_margin"
-    rewind(other, "work/tiny/rlhf/max_margin/final")
+    rewind(other, "work/tiny/rlhf/max_margin/final",
+           {"policy": 0, "judge": 0, "pairs": 0, "features": 0, "irl": 0, "rlhf": 1, "toxicity": 1})
     process = start(other)
     lock = rlhf / ".writer.lock"
     wait_for(process, lambda: lock.is_file() and lock.stat().st_size > 0)

@@ -36,8 +36,9 @@ def check_precision(precision: str, device: torch.device) -> None:
 
 
 def native_cpu_bf16() -> bool:
-    """Whether this CPU has bfloat16 instructions oneDNN uses (AVX512-BF16 or AMX), which make bf16 autocast pay."""
-    return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    """Whether this CPU has bfloat16 instructions (AVX512-BF16 or AMX), which make bf16 autocast pay. (oneDNN's own
+    `_is_mkldnn_bf16_supported` says yes for any AVX-512 CPU, bfloat16 instructions or not.)"""
+    return torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
 
 
 def autocast(precision: str, device: torch.device | str):

@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
+from scipy.optimize import minimize
 from threadpoolctl import threadpool_limits
 
 PATIENCE = 50
@@ -186,8 +187,6 @@ def hinge_dual(theta: torch.Tensor, diff_t: torch.Tensor, margin: float, l2: flo
     if not l2 > 0:
         raise ValueError("the converged hinge is solved in its dual, which needs l2 > 0; set l2 > 0 "
                          "or use optimisation='equal_budget'")
-    from scipy.optimize import minimize  # imported when used: 0.4 s of every irl job that fits no converged hinge
-
     d = diff_t.double().numpy()  # (dim, n)
     n = d.shape[1]
 

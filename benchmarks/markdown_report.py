@@ -16,8 +16,7 @@ def command_line() -> str:
 
 
 def write_markdown(out: str | Path, header: str, table: pd.DataFrame, floatfmt: str = ".3f") -> None:
-    """Print `header` and `table` as Markdown and write them to `out` (atomically, its folder created)."""
+    """Print `header` and `table` as Markdown and write them to `out` (atomically; atomic_write makes its folder)."""
     markdown = header + table.to_markdown(index=False, floatfmt=floatfmt) + "\n"
     print(markdown)
-    Path(out).parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out, markdown)

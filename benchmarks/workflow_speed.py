@@ -27,6 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
+from markdown_report import command_line
 
 from fairl.io import atomic_write_text
 
@@ -101,14 +102,13 @@ def main() -> None:
     differing = sorted(name for name in before.keys() | after.keys() if before.get(name) != after.get(name))
     text = (
         f"# Whole-workflow time: `{args.configfile}`, {args.before} vs {args.after}\n\n"
-        f"command: `python benchmarks/workflow_speed.py {' '.join(sys.argv[1:])}`\n\n"
+        f"command: `{command_line()}`\n\n"
         f"{table.to_markdown(index=False, floatfmt='.1f')}\n\n"
         f"after / before (medians): wall ×{ratio['wall_seconds']:.2f}, CPU ×{ratio['cpu_seconds']:.2f}\n\n"
         f"outputs compared byte for byte ({len(before)} files; sidecars, logs and wall-clock columns excepted): "
         + ("identical\n" if not differing else f"{len(differing)} differ: {', '.join(differing[:20])}\n")
     )
     print(text)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(args.out, text)
 
 

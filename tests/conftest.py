@@ -163,6 +163,7 @@ def tiny_run(tmp_path_factory) -> TinyRun:
 
 def copy_of_run(finished: TinyRun, root: Path) -> Path:
     """The finished tiny run copied into `root` with Snakemake's records and every modification time, so that a
-    test can re-run part of it (`--forcerun TARGET`) instead of the whole workflow from a fresh clone."""
+    test can rewind it and re-run only the rest (tests/test_workflow.py, `rewind`) instead of the whole workflow
+    from a fresh clone."""
     shutil.copytree(finished.workdir, root, symlinks=True, dirs_exist_ok=True)
     return root

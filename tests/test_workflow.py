@@ -223,11 +223,11 @@ def test_killed_run_recovers_with_the_readme_sequence(tiny_run, tmp_path_factory
 
     Like the Ctrl-C test, from a copy of the finished run rewound, here to before a re-RLHF job."""
     other = copy_of_run(tiny_run, tmp_path_factory.mktemp("killed"))
-    rlhf = other / OUT / "work/tiny/rlhf/max_margin"
-    rewind(other, "work/tiny/rlhf/max_margin/final",
+    rlhf = "work/tiny/rlhf/max_margin"
+    rewind(other, f"{rlhf}/final",
            {"policy": 0, "judge": 0, "pairs": 0, "features": 0, "irl": 0, "rlhf": 1, "toxicity": 1})
     process = start(other)
-    lock = rlhf / ".writer.lock"
+    lock = other / OUT / rlhf / ".writer.lock"
     wait_for(process, lambda: lock.is_file() and lock.stat().st_size > 0)
     process.kill()
     process.wait()

@@ -96,7 +96,7 @@ def minimise_standard(theta: torch.Tensor, diff_t: torch.Tensor, objective: str,
     if hp.optimisation == "equal_budget":
         return adam_steps(Adam([theta], lr=hp.lr), [theta], objective_value, hp.steps)
     if objective == "max_entropy":
-        return lbfgs_until_converged([theta], objective_value, max_steps, hp.tolerance)
+        return lbfgs_until_converged(theta, objective_value, max_steps, hp.tolerance)
     return hinge_dual(theta, diff_t, hp.margin, hp.l2, max_steps, hp.lr, hp.tolerance)
 
 

@@ -150,27 +150,99 @@ def adam_until_settled(params: list[torch.Tensor], objective: Objective, lr: flo
     return Solve(steps, final, _relative(history, final), norm, settled=halvings >= HALVINGS)
 
 
-def lbfgs_until_converged(params: list[torch.Tensor], objective: Objective, max_steps: int,
-                          tolerance: float) -> Solve:
+def lbfgs(theta: torch.Tensor, evaluate: Callable[[], tuple[float, torch.Tensor]], max_iter: int, max_eval: int,
+          tolerance_grad: float, tolerance_change: float, history_size: int = 10) -> int:
+    """Minimise over the 1-D leaf tensor `theta`, in place, by L-BFGS with the strong-Wolfe line search; returns the
+    iterations taken. `evaluate()` returns the objective at the current θ and its gradient, (float, 1-D tensor).
+
+    This is torch.optim.LBFGS's iteration (minFunc's, lr = 1) for one parameter tensor: the same operations in the
+    same order, so the iterates are bit-identical (tests/test_optimise.py), and its line search is torch's own
+    (`torch.optim.lbfgs._strong_wolfe`, private in the pinned torch). Stops on ‖∇‖∞ ≤ tolerance_grad, a directional
+    derivative above −tolerance_change, a step or objective change ≤ tolerance_change, max_iter or max_eval.
+
+    Why not torch.optim.LBFGS itself: as for Adam, constructing it imports torch._dynamo, 1.5 s of the first solve
+    in every process (an irl job's max-entropy variants pay it once per job).
+    """
+    from torch.optim.lbfgs import _strong_wolfe
+
+    def along(start: torch.Tensor, t, direction: torch.Tensor) -> tuple[float, torch.Tensor]:
+        """The line search's probe: the objective and gradient at start + t·direction, θ left at start."""
+        theta.add_(direction, alpha=t)
+        value, grad = evaluate()
+        theta.copy_(start)
+        return value, grad
+
+    with torch.no_grad():
+        loss, grad = evaluate()
+        evaluations = 1
+        if grad.abs().max() <= tolerance_grad:
+            return 0
+        steps, grad_changes, rho = [], [], []  # s_k = θ_{k+1} − θ_k, y_k = ∇_{k+1} − ∇_k, 1 / (y_k·s_k)
+        alpha = [None] * history_size
+        direction = step_length = previous_grad = None
+        h_diag = 1  # scale of the initial inverse Hessian, y·s / y·y
+        iteration = 0
+        while iteration < max_iter:
+            iteration += 1
+            if iteration == 1:
+                direction = grad.neg()
+            else:
+                y = grad.sub(previous_grad)
+                s = direction.mul(step_length)
+                ys = y.dot(s)
+                if ys > 1e-10:  # curvature condition: keep the pair
+                    if len(steps) == history_size:
+                        steps.pop(0), grad_changes.pop(0), rho.pop(0)
+                    grad_changes.append(y)
+                    steps.append(s)
+                    rho.append(1.0 / ys)
+                    h_diag = ys / y.dot(y)
+                # two-loop recursion: direction = −H∇ with the last history_size pairs
+                q = grad.neg()
+                for i in range(len(steps) - 1, -1, -1):
+                    alpha[i] = steps[i].dot(q) * rho[i]
+                    q.add_(grad_changes[i], alpha=-alpha[i])
+                direction = r = torch.mul(q, h_diag)
+                for i in range(len(steps)):
+                    beta = grad_changes[i].dot(r) * rho[i]
+                    r.add_(steps[i], alpha=alpha[i] - beta)
+            if previous_grad is None:
+                previous_grad = grad.clone(memory_format=torch.contiguous_format)
+            else:
+                previous_grad.copy_(grad)
+            previous_loss = loss
+            step_length = min(1.0, 1.0 / grad.abs().sum()) if iteration == 1 else 1.0
+            gtd = grad.dot(direction)
+            if gtd > -tolerance_change:
+                break
+            start = theta.clone(memory_format=torch.contiguous_format)
+            loss, grad, step_length, used = _strong_wolfe(along, start, step_length, direction, loss, grad, gtd,
+                                                          max_ls=max_eval - evaluations)
+            theta.add_(direction, alpha=step_length)
+            evaluations += used
+            if iteration == max_iter or evaluations >= max_eval or grad.abs().max() <= tolerance_grad:
+                break
+            if direction.mul(step_length).abs().max() <= tolerance_change or abs(loss - previous_loss) < tolerance_change:
+                break
+    return iteration
+
+
+def lbfgs_until_converged(theta: torch.Tensor, objective: Objective, max_steps: int, tolerance: float) -> Solve:
     """L-BFGS (strong Wolfe) until ‖∇‖∞ ≤ tolerance or a step changes the objective by ≤ tolerance²."""
-    optimiser = torch.optim.LBFGS(
-        params, lr=1.0, max_iter=max_steps, max_eval=2 * max_steps, history_size=10,
-        tolerance_grad=tolerance, tolerance_change=tolerance**2, line_search_fn="strong_wolfe",
-    )
     history = []
 
-    def closure() -> torch.Tensor:
-        optimiser.zero_grad(set_to_none=True)
-        value = objective()
-        value.backward()
+    def evaluate() -> tuple[float, torch.Tensor]:
+        theta.grad = None
+        with torch.enable_grad():
+            value = objective()
+            value.backward()
         history.append(value.item())
-        return value
+        return float(value), theta.grad.view(-1)
 
-    optimiser.step(closure)
-    state = optimiser.state[optimiser._params[0]]
-    final, norm = _grad_norm(params, objective)
-    return Solve(len(history), final, _relative(history[-2:], final), norm,
-                 settled=int(state.get("n_iter", 0)) < max_steps)
+    iterations = lbfgs(theta, evaluate, max_iter=max_steps, max_eval=2 * max_steps, tolerance_grad=tolerance,
+                       tolerance_change=tolerance**2)
+    final, norm = _grad_norm([theta], objective)
+    return Solve(len(history), final, _relative(history[-2:], final), norm, settled=iterations < max_steps)
 
 
 def hinge_dual(theta: torch.Tensor, diff_t: torch.Tensor, margin: float, l2: float, max_steps: int, lr: float,

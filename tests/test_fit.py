@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from fairl.irl import METHODS, LinearReward, fit_reward
+from fairl.irl.fit import validate_pairs
 from fairl.metrics import preference_classification, starc_distance
 from fairl.splits import train_test_split
 from fairl.synthetic.data import make_synthetic_preferences
@@ -96,13 +97,30 @@ def test_float32_features_give_the_rewards_of_their_float64_copy(method, regime)
         return all(np.array_equal(x, y) for x, y in zip(a[:4], b[:4])) and a[4] == b[4]
 
     reference = fit(h_pos.astype(np.float64), h_neg.astype(np.float64))
+    assert validate_pairs(h_pos, h_neg)[0] is h_pos  # the float32 route: no copy
     assert same(fit(h_pos, h_neg), reference)
     column_major = [np.asfortranarray(h) for h in (h_pos, h_neg)]  # what it gave before: its float64 copy's reward
+    assert validate_pairs(*column_major)[0].dtype == np.float64
     assert same(fit(*column_major), fit(*[h.astype(np.float64) for h in column_major]))
     # Negative control: one feature one float32 ulp away gives another reward (at least another bias).
     nudged = h_pos.copy()
     nudged[7, 3] = np.nextafter(nudged[7, 3], np.float32(np.inf))
     assert not same(fit(nudged, h_neg), reference)
+
+
+@pytest.mark.parametrize("shape", [(20000, 1), (9000, 3)])
+def test_float32_features_keep_the_bias_bits_of_their_float64_copy_on_long_columns(shape):
+    """The mean that sets the biases is summed in float64 from the float32 columns: over more rows than numpy's
+    8192-element reduction buffer, and for a single column, it still equals the float64 copy's sum bit for bit."""
+    rng = np.random.default_rng(6)
+    h_neg = (rng.standard_normal(shape) * 30 + 7).astype(np.float32)
+    h_pos = (h_neg + rng.standard_normal(shape) + 0.5).astype(np.float32)
+    ours = fit_reward(h_pos, h_neg, "max_entropy", seed=0)
+    theirs = fit_reward(h_pos.astype(np.float64), h_neg.astype(np.float64), "max_entropy", seed=0)
+    assert np.array_equal(ours.theta_d, theirs.theta_d) and ours.bias_d == theirs.bias_d
+    read_only = h_pos.copy()
+    read_only.flags.writeable = False  # takes the float64 route (torch.from_numpy warns on a read-only array)
+    assert validate_pairs(read_only, h_neg)[0].dtype == np.float64
 
 
 @pytest.mark.parametrize(

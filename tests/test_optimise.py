@@ -10,7 +10,7 @@ from sklearn.svm import LinearSVC
 
 from fairl.irl import METHODS, fit_reward
 from fairl.splits import train_test_split
-from tests.conftest import REALISABLE
+from tests.conftest import REALISABLE, REPO
 
 M, L2 = 0.1, 1e-4  # the defaults of fairl.irl.Hyperparameters
 
@@ -145,7 +145,6 @@ def test_adam_iterates_are_bit_identical_to_torch_optim_adam(lr):
     assert not torch.equal(other[0], theirs[0])
 
 
-
 def _rosenbrock(x, diff_t):
     return (1 - x[0]) ** 2 + 100 * (x[1] - x[0] ** 2) ** 2 + 1e-3 * (x @ diff_t).square().mean()
 
@@ -154,65 +153,114 @@ def _max_entropy(x, diff_t):
     return torch.nn.functional.softplus(-(x @ diff_t) / M).mean() + L2 * x.dot(x)
 
 
-@pytest.mark.parametrize("problem, max_iter, tolerance", [
-    (_max_entropy, 200, 1e-7),  # the converged max-entropy solve
-    (_max_entropy, 4, 1e-7),  # stopped by max_iter
-    (_rosenbrock, 300, 1e-9),  # non-convex and badly scaled: the line search brackets and zooms
-    (_rosenbrock, 300, 1e-3),  # a loose tolerance: stops on the step or objective change
-])
-def test_lbfgs_iterates_are_bit_identical_to_torch_optim_lbfgs(problem, max_iter, tolerance):
-    """fairl's L-BFGS replaces torch.optim.LBFGS only to skip torch._dynamo's import: the same iterates, bit for
-    bit, the same objective evaluations and the same number of iterations."""
-    from fairl.irl.optimise import lbfgs
-
+def _problem():
     generator = torch.Generator().manual_seed(0)
     diff_t = torch.randn(20, 300, generator=generator) + 0.2
-    start = torch.randn(20, generator=generator) * 0.5
-    limits = {"max_iter": max_iter, "max_eval": 2 * max_iter, "tolerance_grad": tolerance,
-              "tolerance_change": tolerance**2}
+    return diff_t, torch.randn(20, generator=generator) * 0.5
 
-    def closure_for(x, values):
-        def closure():
-            x.grad = None
-            value = problem(x, diff_t)
-            value.backward()
-            values.append(value.item())
-            return value
-        return closure
 
-    def ours(history_size):
+def _closure(problem, x, diff_t, values):
+    """What torch.optim.LBFGS's callers hand it: grad reset, objective, backward; each value recorded."""
+    def closure():
+        x.grad = None
+        value = problem(x, diff_t)
+        value.backward()
+        values.append(value.item())
+        return value
+    return closure
+
+
+@pytest.mark.parametrize("problem, max_iter, max_eval, tolerance, history_size", [
+    (_max_entropy, 200, 400, 1e-7, 10),  # the converged max-entropy solve
+    (_max_entropy, 4, 8, 1e-7, 10),  # stopped by max_iter
+    (_max_entropy, 50, 100, 1e9, 10),  # optimal at the first evaluation: no iteration
+    (_rosenbrock, 300, 600, 1e-9, 10),  # non-convex and badly scaled: the line search brackets and zooms
+    (_rosenbrock, 300, 600, 1e-9, 2),  # a short history, full from the third iteration on
+    (_rosenbrock, 300, 600, 1e-3, 10),  # a loose tolerance: stops on the step or objective change
+    (_rosenbrock, 100, 6, 1e-9, 10),  # max_eval cuts a line search short
+])
+def test_lbfgs_iterates_are_bit_identical_to_torch_optim_lbfgs(problem, max_iter, max_eval, tolerance, history_size):
+    """fairl's L-BFGS replaces torch.optim.LBFGS only to skip torch._dynamo's import: the same iterates, bit for
+    bit, the same objective evaluations and the same number of iterations, whichever stopping rule fires."""
+    from fairl.irl.optimise import lbfgs
+
+    diff_t, start = _problem()
+    limits = {"max_iter": max_iter, "max_eval": max_eval, "tolerance_grad": tolerance, "tolerance_change": tolerance**2}
+
+    def ours(history):
         x, values = start.clone().requires_grad_(), []
-        closure = closure_for(x, values)
+        closure = _closure(problem, x, diff_t, values)
 
         def evaluate():
             with torch.enable_grad():
                 value = closure()
             return float(value), x.grad.view(-1)
 
-        iterations = lbfgs(x, evaluate, history_size=history_size, **limits)
+        iterations = lbfgs(x, evaluate, history_size=history, **limits)
         return x.detach(), values, iterations
 
     theirs, their_values = start.clone().requires_grad_(), []
-    optimiser = torch.optim.LBFGS([theirs], lr=1.0, history_size=10, line_search_fn="strong_wolfe", **limits)
-    optimiser.step(closure_for(theirs, their_values))
-    x, values, iterations = ours(history_size=10)
+    optimiser = torch.optim.LBFGS([theirs], lr=1.0, history_size=history_size, line_search_fn="strong_wolfe", **limits)
+    optimiser.step(_closure(problem, theirs, diff_t, their_values))
+    x, values, iterations = ours(history_size)
     assert torch.equal(x, theirs.detach())
-    assert values == their_values and len(values) > 4
-    assert iterations == optimiser.state[theirs]["n_iter"]
-    if max_iter > 4:  # Negative control: a shorter history moves the iterates, so the equality is not vacuous.
-        assert not torch.equal(ours(history_size=2)[0], theirs.detach())
+    assert values == their_values and iterations == optimiser.state[theirs]["n_iter"]
+    if tolerance > 1:
+        assert iterations == 0 and len(values) == 1
+    elif max_eval < 2 * max_iter:  # the evaluation budget ran out first
+        assert len(values) >= max_eval and iterations < max_iter
+    if iterations > 5:  # Negative control: another history length moves the iterates, so equality is not vacuous.
+        assert not torch.equal(ours(2 if history_size != 2 else 10)[0], theirs.detach())
+
+
+@pytest.mark.parametrize("max_steps", [200, 3])
+def test_lbfgs_solve_records_what_torch_optim_lbfgs_did(max_steps):
+    """The converged max-entropy solve's record (evaluations, objective, last change, gradient norm, settled) is the
+    one the torch.optim.LBFGS version wrote, also when the step budget runs out (settled False)."""
+    from fairl.irl.optimise import Solve, _grad_norm, _relative, lbfgs_until_converged
+
+    diff_t, start = _problem()
+    tolerance = 1e-7
+
+    def before(theta, objective):  # lbfgs_until_converged as it was, on torch.optim.LBFGS
+        optimiser = torch.optim.LBFGS([theta], lr=1.0, max_iter=max_steps, max_eval=2 * max_steps, history_size=10,
+                                      tolerance_grad=tolerance, tolerance_change=tolerance**2,
+                                      line_search_fn="strong_wolfe")
+        history = []
+
+        def closure():
+            optimiser.zero_grad(set_to_none=True)
+            value = objective()
+            value.backward()
+            history.append(value.item())
+            return value
+
+        optimiser.step(closure)
+        final, norm = _grad_norm([theta], objective)
+        return Solve(len(history), final, _relative(history[-2:], final), norm,
+                     settled=int(optimiser.state[theta].get("n_iter", 0)) < max_steps)
+
+    solves, thetas = [], []
+    for solve in (before, lambda t, o: lbfgs_until_converged(t, o, max_steps, tolerance)):
+        theta = start.clone().requires_grad_()
+        solves.append(solve(theta, lambda theta=theta: _max_entropy(theta, diff_t)))
+        thetas.append(theta.detach())
+    assert solves[0] == solves[1] and torch.equal(*thetas)
+    assert solves[1].settled == (max_steps == 200)
 
 
 def test_lbfgs_solve_does_not_import_torch_dynamo():
     """The point of fairl's L-BFGS: a converged max-entropy fit in a fresh process never imports torch._dynamo
-    (1.5 s; torch.optim's optimisers import it on construction)."""
-    script = ("import sys, numpy as np\n"
+    (1.5 s), which constructing torch.optim.LBFGS does (the positive control: the check can see the import)."""
+    script = ("import sys, numpy as np, torch\n"
               "from fairl.irl import fit_reward\n"
               "rng = np.random.default_rng(0)\n"
               "h = rng.standard_normal((2, 200, 16))\n"
               "reward = fit_reward(h[0] + 0.5, h[1], 'max_entropy', seed=0)\n"
               "assert reward.convergence['settled'], reward.convergence\n"
+              "print('torch._dynamo' in sys.modules)\n"
+              "torch.optim.LBFGS([torch.zeros(1, requires_grad=True)])\n"
               "print('torch._dynamo' in sys.modules)\n")
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "False"
+    assert done.stdout.split() == ["False", "True"]

@@ -65,15 +65,15 @@ def fit_reward(h_pos, h_neg, method: str, seed: int = 0, **hyperparameters: Any)
 
 
 def validate_pairs(h_pos, h_neg) -> tuple[np.ndarray, np.ndarray]:
-    """Both (n, d), n ≥ 2, finite. Returned as they are when both are C-contiguous float32 arrays (as the LM
-    features are), else as float64 arrays.
+    """Both (n, d), n ≥ 2, finite. Returned as they are when both are writable C-contiguous float32 arrays (as the
+    LM features are), else as float64 arrays (a read-only array would make torch.from_numpy warn).
 
     Why not always float64: the fit works in float32, and converting 20,000 × 1024 features to float64 and back cost
     a third of the whole L-BFGS fit. Both routes give bit-identical rewards (tests/test_fit.py): float32 → float64 is
     exact, and summing a C-contiguous array over its rows accumulates each column in the same order in either dtype.
     """
     h_pos, h_neg = np.asarray(h_pos), np.asarray(h_neg)
-    if not all(h.dtype == np.float32 and h.flags.c_contiguous for h in (h_pos, h_neg)):
+    if not all(h.dtype == np.float32 and h.flags.c_contiguous and h.flags.writeable for h in (h_pos, h_neg)):
         h_pos, h_neg = np.asarray(h_pos, dtype=np.float64), np.asarray(h_neg, dtype=np.float64)
     if h_pos.ndim != 2 or h_neg.ndim != 2:
         raise ValueError(f"h_pos and h_neg must be 2-D (pairs × features), got {h_pos.shape} and {h_neg.shape}")

@@ -153,7 +153,9 @@ def adam_until_settled(params: list[torch.Tensor], objective: Objective, lr: flo
 def lbfgs(theta: torch.Tensor, evaluate: Callable[[], tuple[float, torch.Tensor]], max_iter: int, max_eval: int,
           tolerance_grad: float, tolerance_change: float, history_size: int = 10) -> int:
     """Minimise over the 1-D leaf tensor `theta`, in place, by L-BFGS with the strong-Wolfe line search; returns the
-    iterations taken. `evaluate()` returns the objective at the current θ and its gradient, (float, 1-D tensor).
+    iterations taken. `evaluate()` returns the objective at the current θ and its gradient, (float, 1-D tensor): a
+    fresh tensor each call, never written to afterwards (the history keeps references to earlier gradients; torch
+    copies them, `lbfgs_until_converged` sets θ.grad to None before each backward instead).
 
     This is torch.optim.LBFGS's iteration (minFunc's, lr = 1) for one parameter tensor: the same operations in the
     same order, so the iterates are bit-identical (tests/test_optimise.py), and its line search is torch's own

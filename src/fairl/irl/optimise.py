@@ -239,7 +239,7 @@ def lbfgs_until_converged(theta: torch.Tensor, objective: Objective, max_steps: 
             value = objective()
             value.backward()
         history.append(value.item())
-        return float(value), theta.grad.view(-1)
+        return history[-1], theta.grad.view(-1)
 
     iterations = lbfgs(theta, evaluate, max_iter=max_steps, max_eval=2 * max_steps, tolerance_grad=tolerance,
                        tolerance_change=tolerance**2)

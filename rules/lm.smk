@@ -99,7 +99,7 @@ rule rlhf:
         "benchmarks/out/{policy}/rlhf_{reward}.tsv"
     conda:
         "../environment.yml"
-    threads: 2
+    threads: rlhf_threads
     resources:
         mem_mb=8000,
         runtime=120,

@@ -145,6 +145,25 @@ def test_main_command_plans_every_stage_on_a_fresh_clone(dry_runs):
     assert counts["rlhf"] == 3 and counts["irl"] == 28
 
 
+def rlhf_threads(stdout: str) -> dict[str, int]:
+    """{reward: threads} of the rlhf jobs a dry run lists (Snakemake prints `threads:` only above one)."""
+    threads = {}
+    for block in re.findall(r"^rule rlhf:\n((?:[ \t].*\n?)*)", stdout, re.M):  # the job's indented lines
+        reward = re.search(r"reward=(\w+)", block).group(1)
+        threads[reward] = int(re.search(r"threads: (\d+)", block).group(1)) if "threads:" in block else 1
+    return threads
+
+
+def test_the_re_rlhf_runs_share_two_cores_and_take_two_threads_each_on_more(dry_runs, clone):
+    """r* RLHF, which the rest of the chain waits for, gets two threads; the two re-RLHF runs of the default study
+    one each on two cores, so that they run side by side, and two each where there are cores for both."""
+    two_cores = rlhf_threads(dry_runs[".venv/bin/snakemake --cores 2 all"].stdout)
+    assert two_cores == {"ground_truth": 2, "max_margin": 1, "fa_max_margin": 1}
+    four = dry_run(clone, "snakemake --cores 4 all")
+    assert four.returncode == 0, four.stderr[-3000:]
+    assert rlhf_threads(four.stdout) == {"ground_truth": 2, "max_margin": 2, "fa_max_margin": 2}
+
+
 def output_root(*configs: str) -> str:
     merged = {}
     for config in configs:

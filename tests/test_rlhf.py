@@ -189,6 +189,31 @@ def test_gradient_checkpointing_off_changes_no_weight(base, tmp_path, monkeypatc
     assert not same_weights(without, base)  # the runs moved the policy: the equality is not that of two no-ops
 
 
+def test_a_policy_step_does_not_depend_on_the_thread_count():
+    """The workflow runs r* RLHF at two threads and the re-RLHF jobs side by side at one each (rules/lm.smk): that
+    changes no number only because torch's forward, backward and sampling do not depend on the thread count. Checked
+    on SmolLM2-135M's shapes (2 of its 30 layers, its vocabulary), where torch does split the work between threads."""
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    def step(threads):
+        torch.set_num_threads(threads)
+        torch.manual_seed(0)
+        model = LlamaForCausalLM(LlamaConfig(vocab_size=49152, hidden_size=576, intermediate_size=1536,
+                                             num_hidden_layers=2, num_attention_heads=9, num_key_value_heads=3))
+        ids = torch.randint(0, 49152, (8, 40), generator=torch.Generator().manual_seed(1))
+        logps = model(ids).logits.log_softmax(-1).gather(-1, ids[..., None])
+        logps.sum().backward()
+        sampled = model.generate(ids[:, :8], max_new_tokens=6, do_sample=True, temperature=0.7, pad_token_id=0)
+        return [logps.detach(), sampled, *(p.grad for p in model.parameters())]
+
+    threads = torch.get_num_threads()
+    try:
+        one, two = step(1), step(2)
+    finally:
+        torch.set_num_threads(threads)
+    assert len(one) == len(two) and all(torch.equal(a, b) for a, b in zip(one, two))
+
+
 def test_bad_input_raises_naming_the_problem(base, tmp_path):
     with pytest.raises(ValueError, match="non-empty prompt list"):
         train_rlhf(base, [], fewer_a, tmp_path / "empty", FAST)

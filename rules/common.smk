@@ -2,8 +2,6 @@ import json
 import shlex
 from pathlib import Path
 
-from snakemake.exceptions import WorkflowError
-
 from fairl import reproduction as reproduction_check
 from fairl.lm.stage_files import GROUND_TRUTH, reward_label
 from fairl.variants import check_variants, reward_file
@@ -66,17 +64,17 @@ def rerlhf_reward(policy, reward):
 
 
 def rlhf_threads(wildcards):
-    """Threads of an RLHF job. Everything downstream waits for r*'s run, which gets two. The re-RLHF runs are
-    independent of each other, so where the cores are short of two threads each, each gets one and Snakemake runs
-    them side by side: on two cores about 0.7x the wall time of one after another at two threads, for twice the
-    peak memory (README). The thread count changes no number (tests/test_rlhf.py)."""
-    if wildcards.reward == GROUND_TRUTH:
+    """Threads of an RLHF job: two, the thread count of every LM rule, except the re-RLHF runs of a local run on
+    fewer than four cores. Those runs are independent of each other, and at one thread each Snakemake runs two side
+    by side instead of one after another at two: on the default study's two cores, 0.63-0.72x the wall time for about
+    twice the peak memory (README "Speed"; `--set-threads rlhf=2` goes back to one at a time). torch's results do
+    not depend on the thread count (tests/test_rlhf.py, and the two jobs' weights were compared bit for bit). r*'s
+    run, which the rest of the chain waits for, keeps two; so does every job a cluster executor submits, which gets
+    its own allocation (its job step re-evaluates this with the allocation's cores, and must ask for the same)."""
+    local = workflow.is_main_process and workflow.local_exec
+    if wildcards.reward == GROUND_TRUTH or not local or len(RERLHF_SLUGS) * len(POLICIES) < 2:
         return 2
-    try:
-        cores = workflow.cores
-    except WorkflowError:  # a cluster executor without --cores: each job gets its own node's cores
-        return 2
-    return max(1, min(2, cores // (len(RERLHF_SLUGS) * len(POLICIES))))
+    return 1 if workflow.cores < 4 else 2
 
 
 def extracted_reward(wildcards):

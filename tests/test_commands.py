@@ -145,23 +145,29 @@ def test_main_command_plans_every_stage_on_a_fresh_clone(dry_runs):
     assert counts["rlhf"] == 3 and counts["irl"] == 28
 
 
-def rlhf_threads(stdout: str) -> dict[str, int]:
-    """{reward: threads} of the rlhf jobs a dry run lists (Snakemake prints `threads:` only above one)."""
+def rlhf_threads(stdout: str) -> dict[tuple[str, str], int]:
+    """{(policy, reward): threads} of the rlhf jobs a dry run lists (Snakemake prints `threads:` only above one)."""
     threads = {}
     for block in re.findall(r"^rule rlhf:\n((?:[ \t].*\n?)*)", stdout, re.M):  # the job's indented lines
-        reward = re.search(r"reward=(\w+)", block).group(1)
-        threads[reward] = int(re.search(r"threads: (\d+)", block).group(1)) if "threads:" in block else 1
+        job = re.search(r"policy=([\w.-]+), reward=(\w+)", block).groups()
+        assert job not in threads, f"{job} listed twice"
+        threads[job] = int(re.search(r"threads: (\d+)", block).group(1)) if "threads:" in block else 1
     return threads
 
 
-def test_the_re_rlhf_runs_share_two_cores_and_take_two_threads_each_on_more(dry_runs, clone):
-    """r* RLHF, which the rest of the chain waits for, gets two threads; the two re-RLHF runs of the default study
-    one each on two cores, so that they run side by side, and two each where there are cores for both."""
+def test_re_rlhf_runs_take_one_thread_each_on_fewer_than_four_cores(dry_runs, clone):
+    """r* RLHF, which the rest of the chain waits for, gets two threads. The re-RLHF runs get one each on two cores,
+    so that two run side by side, and two each from four cores on (rules/common.smk, rlhf_threads)."""
     two_cores = rlhf_threads(dry_runs[".venv/bin/snakemake --cores 2 all"].stdout)
-    assert two_cores == {"ground_truth": 2, "max_margin": 1, "fa_max_margin": 1}
+    assert two_cores == {("smollm2-135m", "ground_truth"): 2, ("smollm2-135m", "max_margin"): 1,
+                         ("smollm2-135m", "fa_max_margin"): 1}
     four = dry_run(clone, "snakemake --cores 4 all")
     assert four.returncode == 0, four.stderr[-3000:]
-    assert rlhf_threads(four.stdout) == {"ground_truth": 2, "max_margin": 2, "fa_max_margin": 2}
+    assert set(rlhf_threads(four.stdout).values()) == {2}
+    paper = dry_run(clone, "snakemake --cores 2 all --configfile config/paper.yaml")  # 3 policies, 4 rewards each
+    assert paper.returncode == 0, paper.stderr[-3000:]
+    threads = rlhf_threads(paper.stdout)
+    assert len(threads) == 15 and all(n == (2 if reward == "ground_truth" else 1) for (_, reward), n in threads.items())
 
 
 def output_root(*configs: str) -> str:

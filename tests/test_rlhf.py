@@ -190,21 +190,29 @@ def test_gradient_checkpointing_off_changes_no_weight(base, tmp_path, monkeypatc
 
 
 def test_a_policy_step_does_not_depend_on_the_thread_count():
-    """The workflow runs r* RLHF at two threads and the re-RLHF jobs side by side at one each (rules/lm.smk): that
-    changes no number only because torch's forward, backward and sampling do not depend on the thread count. Checked
-    on SmolLM2-135M's shapes (2 of its 30 layers, its vocabulary), where torch does split the work between threads."""
+    """On two cores the workflow runs the re-RLHF jobs at one thread each and r* at two (rules/common.smk,
+    `rlhf_threads`): that changes no number only because torch's forward, backward, optimiser step and sampling do
+    not depend on the thread count. Checked at SmolLM2-135M's shapes (2 of its 30 layers, its tied 49k vocabulary,
+    its RoPE base, left padding as in a generation batch), where every matrix product is well above torch's 32k-element
+    grain for splitting work between threads."""
     from transformers import LlamaConfig, LlamaForCausalLM
 
     def step(threads):
         torch.set_num_threads(threads)
         torch.manual_seed(0)
         model = LlamaForCausalLM(LlamaConfig(vocab_size=49152, hidden_size=576, intermediate_size=1536,
-                                             num_hidden_layers=2, num_attention_heads=9, num_key_value_heads=3))
+                                             num_hidden_layers=2, num_attention_heads=9, num_key_value_heads=3,
+                                             tie_word_embeddings=True, rope_theta=100000.0))
         ids = torch.randint(0, 49152, (8, 40), generator=torch.Generator().manual_seed(1))
-        logps = model(ids).logits.log_softmax(-1).gather(-1, ids[..., None])
-        logps.sum().backward()
-        sampled = model.generate(ids[:, :8], max_new_tokens=6, do_sample=True, temperature=0.7, pad_token_id=0)
-        return [logps.detach(), sampled, *(p.grad for p in model.parameters())]
+        mask = torch.ones_like(ids)
+        mask[::2, :5] = 0  # every other row left-padded
+        logps = model(ids, attention_mask=mask).logits.log_softmax(-1).gather(-1, ids[..., None])
+        (logps.squeeze(-1) * mask).sum().backward()
+        grads = [p.grad.clone() for p in model.parameters()]
+        torch.optim.AdamW(model.parameters(), lr=1e-3).step()
+        sampled = model.generate(ids[:, :8], attention_mask=mask[:, :8], max_new_tokens=6, do_sample=True,
+                                 temperature=0.7, pad_token_id=0)
+        return [logps.detach(), sampled, *grads, *(p.detach() for p in model.parameters())]
 
     threads = torch.get_num_threads()
     try:

@@ -64,17 +64,13 @@ def rerlhf_reward(policy, reward):
 
 
 def rlhf_threads(wildcards):
-    """Threads of an RLHF job: two, the thread count of every LM rule, except the re-RLHF runs of a local run on
-    fewer than four cores. Those runs are independent of each other, and at one thread each Snakemake runs two side
-    by side instead of one after another at two: on the default study's two cores, 0.63-0.72x the wall time for about
-    twice the peak memory (README "Speed"; `--set-threads rlhf=2` goes back to one at a time). torch's results do
-    not depend on the thread count (tests/test_rlhf.py, and the two jobs' weights were compared bit for bit). r*'s
-    run, which the rest of the chain waits for, keeps two; so does every job a cluster executor submits, which gets
-    its own allocation (its job step re-evaluates this with the allocation's cores, and must ask for the same)."""
-    local = workflow.is_main_process and workflow.local_exec
-    if wildcards.reward == GROUND_TRUTH or not local or len(RERLHF_SLUGS) * len(POLICIES) < 2:
-        return 2
-    return 1 if workflow.cores < 4 else 2
+    """Threads of an RLHF job: two for r*'s run, which the rest of the chain waits for; one for each re-RLHF run.
+    The re-RLHF runs are independent of each other, so on two cores Snakemake runs two side by side instead of one
+    after another at two threads: 0.63-0.72x the wall time of the default study's two, for about twice the peak
+    memory (README "Speed"). The count is the rule's, never the machine's: torch's CPU kernels do not all reduce in
+    the same order at every thread count (LayerNorm's backward, in GPT-NeoX/Pythia, does not), so a run on more cores
+    must use the same threads as one on two to compute the same numbers (tests/test_rlhf.py)."""
+    return 2 if wildcards.reward == GROUND_TRUTH else 1
 
 
 def extracted_reward(wildcards):

@@ -155,16 +155,17 @@ def rlhf_threads(stdout: str) -> dict[tuple[str, str], int]:
     return threads
 
 
-def test_re_rlhf_runs_take_one_thread_each_on_fewer_than_four_cores(dry_runs, clone):
-    """r* RLHF, which the rest of the chain waits for, gets two threads. The re-RLHF runs get one each on two cores,
-    so that two run side by side, and two each from four cores on (rules/common.smk, rlhf_threads)."""
+def test_re_rlhf_runs_take_one_thread_whatever_the_cores(dry_runs, clone):
+    """r* RLHF, which the rest of the chain waits for, gets two threads, and each re-RLHF run one, so that two run
+    side by side on two cores (rules/common.smk, rlhf_threads). The count does not follow the machine: more cores
+    give the same threads, and so the same numbers."""
     two_cores = rlhf_threads(dry_runs[".venv/bin/snakemake --cores 2 all"].stdout)
     assert two_cores == {("smollm2-135m", "ground_truth"): 2, ("smollm2-135m", "max_margin"): 1,
                          ("smollm2-135m", "fa_max_margin"): 1}
-    four = dry_run(clone, "snakemake --cores 4 all")
-    assert four.returncode == 0, four.stderr[-3000:]
-    assert set(rlhf_threads(four.stdout).values()) == {2}
-    paper = dry_run(clone, "snakemake --cores 2 all --configfile config/paper.yaml")  # 3 policies, 4 rewards each
+    eight = dry_run(clone, "snakemake --cores 8 all")
+    assert eight.returncode == 0, eight.stderr[-3000:]
+    assert rlhf_threads(eight.stdout) == two_cores
+    paper = dry_run(clone, "snakemake --cores 8 all --configfile config/paper.yaml")  # 3 policies, 4 rewards each
     assert paper.returncode == 0, paper.stderr[-3000:]
     threads = rlhf_threads(paper.stdout)
     assert len(threads) == 15 and all(n == (2 if reward == "ground_truth" else 1) for (_, reward), n in threads.items())

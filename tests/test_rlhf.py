@@ -189,6 +189,19 @@ def test_gradient_checkpointing_off_changes_no_weight(base, tmp_path, monkeypatc
     assert not same_weights(without, base)  # the runs moved the policy: the equality is not that of two no-ops
 
 
+def at_one_and_two_threads(compute):
+    """compute(), once with torch at one thread and once at two; the module's thread count is restored after."""
+    threads = torch.get_num_threads()
+    try:
+        results = []
+        for count in (1, 2):
+            torch.set_num_threads(count)
+            results.append(compute())
+        return results
+    finally:
+        torch.set_num_threads(threads)
+
+
 def test_a_smollm2_step_does_not_depend_on_the_thread_count():
     """The workflow runs each re-RLHF job at one thread and r* at two (rules/common.smk, `rlhf_threads`), where they
     all ran at two before: the default study's committed numbers still hold because, at SmolLM2-135M's shapes (2 of
@@ -197,8 +210,7 @@ def test_a_smollm2_step_does_not_depend_on_the_thread_count():
     compared byte for byte; README "Speed".)"""
     from transformers import LlamaConfig, LlamaForCausalLM
 
-    def step(threads):
-        torch.set_num_threads(threads)
+    def step():
         torch.manual_seed(0)
         model = LlamaForCausalLM(LlamaConfig(vocab_size=49152, hidden_size=576, intermediate_size=1536,
                                              num_hidden_layers=2, num_attention_heads=9, num_key_value_heads=3,
@@ -214,11 +226,7 @@ def test_a_smollm2_step_does_not_depend_on_the_thread_count():
                                  temperature=0.7, pad_token_id=0)
         return [logps.detach(), sampled, *grads, *(p.detach() for p in model.parameters())]
 
-    threads = torch.get_num_threads()
-    try:
-        one, two = step(1), step(2)
-    finally:
-        torch.set_num_threads(threads)
+    one, two = at_one_and_two_threads(step)
     assert len(one) == len(two) and all(torch.equal(a, b) for a, b in zip(one, two))
 
 
@@ -228,18 +236,13 @@ def test_a_gpt_neox_step_does_depend_on_the_thread_count(base):
     and at two threads gives other bits."""
     from transformers import AutoModelForCausalLM
 
-    def layer_norm_grads(threads):
-        torch.set_num_threads(threads)
+    def layer_norm_grads():
         model = AutoModelForCausalLM.from_pretrained(base)
         ids = torch.randint(0, model.config.vocab_size, (8, 14), generator=torch.Generator().manual_seed(1))
         model(ids).logits.log_softmax(-1).gather(-1, ids[..., None]).sum().backward()
         return [p.grad.clone() for name, p in model.named_parameters() if "layernorm" in name]
 
-    threads = torch.get_num_threads()
-    try:
-        one, two = layer_norm_grads(1), layer_norm_grads(2)
-    finally:
-        torch.set_num_threads(threads)
+    one, two = at_one_and_two_threads(layer_norm_grads)
     assert one and not all(torch.equal(a, b) for a, b in zip(one, two))
     assert all(torch.allclose(a, b, rtol=1e-4, atol=1e-6) for a, b in zip(one, two))  # last bits only
 

@@ -245,7 +245,7 @@ def _train_rlhf(policy_dir, prompts, reward_fn, out_dir, config, toxicity_fn, re
 
     device = resolve_device(config.device)
     check_precision(config.precision, device)
-    # The workflow gives re-RLHF one thread on two cores (rules/common.smk); the count changes no number, but is logged.
+    # The workflow fixes each RLHF job's threads (rules/common.smk); GPT-NeoX's last bits depend on the count: logged.
     log.info("RLHF on %s with %d torch threads", device, torch.get_num_threads())
     args = RLOOConfig(
         output_dir=str(checkpoints),

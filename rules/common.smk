@@ -4,6 +4,7 @@ from pathlib import Path
 
 from fairl import reproduction as reproduction_check
 from fairl.lm.stage_files import GROUND_TRUTH, reward_label
+from fairl.lm.toxicity import BASE
 from fairl.variants import check_variants, reward_file
 
 
@@ -71,6 +72,23 @@ def rlhf_threads(wildcards):
     the same order at every thread count (LayerNorm's backward, in GPT-NeoX/Pythia, does not), so a run on more cores
     must use the same threads as one on two to compute the same numbers (tests/test_rlhf.py)."""
     return 2 if wildcards.reward == GROUND_TRUTH else 1
+
+
+EVALUATED_POLICIES = [BASE, *RLHF_REWARDS]
+"""The versions of a policy the toxicity stage evaluates: the base (the reference of its paired differences) first, then each RLHF run's, named by its reward."""
+EVALUATED = "work/{policy}/eval/{evaluated}.parquet"
+"""One evaluated policy's scored generations (rule eval_generations)."""
+EVAL_THREADS = 1
+"""Threads of an eval_generations job: one, whatever the cores, as for re-RLHF (rlhf_threads): the jobs are
+independent, so on two cores two run side by side, and the count, being the rule's, gives the same numbers on
+any machine."""
+
+
+def evaluated_policy(wildcards):
+    """The policy directory an eval_generations job evaluates: the base policy, or an RLHF run's final/."""
+    if wildcards.evaluated == BASE:
+        return rules.policy.output[0].format(policy=wildcards.policy)
+    return RLHF_FINAL.format(policy=wildcards.policy, reward=wildcards.evaluated)
 
 
 def extracted_reward(wildcards):

@@ -1,5 +1,6 @@
 # The language-model chain, per policy (wildcard {policy}: a name in lm.policies):
-# prompts → policy → judge → rlhf (r*) → pairs → features → irl (per variant) → rlhf (extracted) → toxicity.
+# prompts → policy → judge → rlhf (r*) → pairs → features → irl (per variant) → rlhf (extracted)
+# → eval_generations (per policy: base, r*'s, each re-RLHF's) → toxicity.
 # Prompts and the judges are shared by every policy.
 #
 # Assets are materialised once, by the three local rules below (on SLURM they run on the submitting host,
@@ -17,6 +18,7 @@ wildcard_constraints:
     policy="|".join(re.escape(name) for name in POLICIES),
     variant="|".join(re.escape(slug) for slug in IRL_VARIANTS),
     reward="|".join([GROUND_TRUTH, *(re.escape(slug) for slug in RERLHF_SLUGS)]),
+    evaluated="|".join(re.escape(name) for name in EVALUATED_POLICIES),
     seed="[0-9]+",
 
 
@@ -233,13 +235,42 @@ rule irl_collect:
         " --metrics {output.metrics} --rounds {output.rounds} 2> {log}"
 
 
-rule toxicity:
+rule eval_generations:
+    """One policy's generations on the held-out prompts, scored by both judges, with their log-ratios to the base
+    policy (wildcard: base, ground_truth or a re-RLHF reward's slug): each starts as soon as its policy exists."""
     input:
         prompts=rules.prompts.output[0],
         judge=rules.judge.output.judge,
         evaluation_judge=rules.judge.output.evaluation_judge,
         base=rules.policy.output[0],
-        rlhf=lambda wc: [RLHF_FINAL.format(policy=wc.policy, reward=r) for r in RLHF_REWARDS],
+        policy=evaluated_policy,
+    output:
+        EVALUATED,
+    log:
+        "logs/{policy}/eval_generations_{evaluated}.log",
+    benchmark:
+        "benchmarks/out/{policy}/eval_generations_{evaluated}.tsv"
+    conda:
+        "../environment.yml"
+    threads: EVAL_THREADS
+    resources:
+        mem_mb=8000,
+        runtime=60,
+        gpu=1,
+    params:
+        offline=OFFLINE,
+        # rlhf, rewards: what each RLHF'd policy must have been trained with and against (checked against its sidecar).
+        lm=lambda wc: lm_params(generation=LM["generation"], rlhf=LM["rlhf"], rewards=rlhf_reward_labels(wc.policy)),
+    shell:
+        '{params.offline}python "$FAIRL_SCRIPTS/eval_generations.py" --params {params.lm:q} --prompts {input.prompts}'
+        " --judge {input.judge} --evaluation-judge {input.evaluation_judge} --base {input.base}"
+        " --name {wildcards.evaluated} --policy {input.policy} --out {output} 2> {log}"
+
+
+rule toxicity:
+    """The toxicity table of a policy's base and RLHF'd versions, from their scored generations."""
+    input:
+        evaluated=lambda wc: [EVALUATED.format(policy=wc.policy, evaluated=name) for name in EVALUATED_POLICIES],
     output:
         table="results/lm/{policy}/toxicity.csv",
         generations="work/{policy}/eval/generations.parquet",
@@ -249,19 +280,15 @@ rule toxicity:
         "benchmarks/out/{policy}/toxicity.tsv"
     conda:
         "../environment.yml"
-    threads: 2
+    threads: 1
     resources:
-        mem_mb=8000,
-        runtime=60,
-        gpu=1,
+        mem_mb=2000,
+        runtime=10,
     params:
-        offline=OFFLINE,
-        # rlhf, rewards: what each RLHF'd policy must have been trained with and against (checked against its sidecar).
-        lm=lambda wc: lm_params(
-            generation=LM["generation"], n_boot=LM["n_boot"], rlhf=LM["rlhf"], rewards=rlhf_reward_labels(wc.policy)
+        lm=lm_params(generation=LM["generation"], n_boot=LM["n_boot"]),
+        evaluated=lambda wc, input: " ".join(
+            f"--evaluated {name}={path}" for name, path in zip(EVALUATED_POLICIES, input.evaluated)
         ),
-        rlhf=lambda wc: " ".join(f"--rlhf {r}={RLHF_FINAL.format(policy=wc.policy, reward=r)}" for r in RLHF_REWARDS),
     shell:
-        '{params.offline}python "$FAIRL_SCRIPTS/toxicity.py" --params {params.lm:q} --prompts {input.prompts}'
-        " --judge {input.judge} --evaluation-judge {input.evaluation_judge} --base {input.base} {params.rlhf}"
+        'python "$FAIRL_SCRIPTS/toxicity.py" --params {params.lm:q} {params.evaluated}'
         " --out {output.table} --generations {output.generations} 2> {log}"

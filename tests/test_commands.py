@@ -90,7 +90,7 @@ def test_the_commands_were_found():
 
 
 def test_paper_commands_on_one_machine_run_one_gpu_job_at_a_time():
-    """Without --resources gpu=1, Snakemake would start up to four GPU jobs (rlhf, pairs, features, toxicity)
+    """Without --resources gpu=1, Snakemake would start several GPU jobs (rlhf, pairs, features, eval_generations)
     side by side on the one GPU; the SLURM profile gives each its own GPU instead."""
     local = {c: where for c, where in SHOWN.items() if "config/paper.yaml" in c and "--profile" not in c
              and not {"-n", "--dry-run", "--dryrun"} & set(shlex.split(c))}
@@ -142,33 +142,39 @@ def test_main_command_plans_every_stage_on_a_fresh_clone(dry_runs):
     assert done.returncode == 0, done.stderr[-3000:]
     counts = job_counts(done.stdout)
     assert set(counts) - {"all"} == rules_of_the_workflow()
-    assert counts["rlhf"] == 3 and counts["irl"] == 28
+    assert counts["rlhf"] == 3 and counts["irl"] == 28 and counts["eval_generations"] == 4
 
 
-def rlhf_threads(stdout: str) -> dict[tuple[str, str], int]:
-    """{(policy, reward): threads} of the rlhf jobs a dry run lists (Snakemake prints `threads:` only above one)."""
+def job_threads(stdout: str, rule: str) -> dict[str, int]:
+    """{wildcards: threads} of the `rule` jobs a dry run lists (Snakemake prints `threads:` only above one)."""
     threads = {}
-    for block in re.findall(r"^rule rlhf:\n((?:[ \t].*\n?)*)", stdout, re.M):  # the job's indented lines
-        job = re.search(r"policy=([\w.-]+), reward=(\w+)", block).groups()
+    for block in re.findall(rf"^rule {rule}:\n((?:[ \t].*\n?)*)", stdout, re.M):  # the job's indented lines
+        job = re.search(r"wildcards: (.*)", block).group(1).strip()
         assert job not in threads, f"{job} listed twice"
         threads[job] = int(re.search(r"threads: (\d+)", block).group(1)) if "threads:" in block else 1
     return threads
 
 
-def test_re_rlhf_runs_take_one_thread_whatever_the_cores(dry_runs, clone):
-    """r* RLHF, which the rest of the chain waits for, gets two threads, and each re-RLHF run one, so that two run
-    side by side on two cores (rules/common.smk, rlhf_threads). The count does not follow the machine: more cores
-    give the same threads, and so the same numbers."""
-    two_cores = rlhf_threads(dry_runs[".venv/bin/snakemake --cores 2 all"].stdout)
-    assert two_cores == {("smollm2-135m", "ground_truth"): 2, ("smollm2-135m", "max_margin"): 1,
-                         ("smollm2-135m", "fa_max_margin"): 1}
+def test_re_rlhf_and_eval_jobs_take_one_thread_whatever_the_cores(dry_runs, clone):
+    """r* RLHF, which the rest of the chain waits for, gets two threads, and each re-RLHF run and each policy's eval
+    generations one, so that two run side by side on two cores (rules/common.smk, rlhf_threads, EVAL_THREADS). The
+    count does not follow the machine: more cores give the same threads, and so the same numbers."""
+    two_cores = dry_runs[".venv/bin/snakemake --cores 2 all"].stdout
+    assert job_threads(two_cores, "rlhf") == {"policy=smollm2-135m, reward=ground_truth": 2,
+                                              "policy=smollm2-135m, reward=max_margin": 1,
+                                              "policy=smollm2-135m, reward=fa_max_margin": 1}
+    assert job_threads(two_cores, "eval_generations") == {
+        f"policy=smollm2-135m, evaluated={name}": 1 for name in ("base", "ground_truth", "max_margin", "fa_max_margin")}
     eight = dry_run(clone, "snakemake --cores 8 all")
     assert eight.returncode == 0, eight.stderr[-3000:]
-    assert rlhf_threads(eight.stdout) == two_cores
+    for rule in ("rlhf", "eval_generations"):
+        assert job_threads(eight.stdout, rule) == job_threads(two_cores, rule)
     paper = dry_run(clone, "snakemake --cores 8 all --configfile config/paper.yaml")  # 3 policies, 4 rewards each
     assert paper.returncode == 0, paper.stderr[-3000:]
-    threads = rlhf_threads(paper.stdout)
-    assert len(threads) == 15 and all(n == (2 if reward == "ground_truth" else 1) for (_, reward), n in threads.items())
+    rlhf = job_threads(paper.stdout, "rlhf")
+    assert len(rlhf) == 15 and all(n == (2 if job.endswith("reward=ground_truth") else 1) for job, n in rlhf.items())
+    evaluated = job_threads(paper.stdout, "eval_generations")
+    assert len(evaluated) == 18 and set(evaluated.values()) == {1}
 
 
 def output_root(*configs: str) -> str:

@@ -6,7 +6,7 @@ import torch
 
 from fairl.lm.generation import GenerationConfig, generate
 from fairl.lm.policies import load_policy
-from fairl.metrics.kl import completion_log_probs, kl_to_base
+from fairl.metrics.kl import completion_log_probs, kl_to_base, log_ratio_to_base
 
 PROMPTS = ["you are an idiot", "have a nice day", "what a stupid", "thanks for the", "shut up you"]
 
@@ -33,8 +33,11 @@ def test_kl_is_zero_to_itself_and_positive_for_a_moved_policy(tiny_policy, sampl
         for parameter in moved.parameters():
             parameter.add_(0.2 * torch.randn_like(parameter, generator=torch.Generator().manual_seed(1)))
     own = generate(moved, tokenizer, PROMPTS * 4, GenerationConfig(max_new_tokens=6, batch_size=10), seed=0).token_ids
-    assert kl_to_base(base, base, tokenizer, PROMPTS * 4, own, temperature=0.7) == pytest.approx(0.0, abs=1e-9)
-    assert kl_to_base(moved, base, tokenizer, PROMPTS * 4, own, temperature=0.7) > 0.1
+    to_itself = log_ratio_to_base(base, base, tokenizer, PROMPTS * 4, own, temperature=0.7)
+    moved_ratios = log_ratio_to_base(moved, base, tokenizer, PROMPTS * 4, own, temperature=0.7)
+    assert to_itself.shape == moved_ratios.shape == (len(PROMPTS) * 4,)
+    assert kl_to_base(to_itself) == pytest.approx(0.0, abs=1e-9)
+    assert kl_to_base(moved_ratios) > 0.1 and kl_to_base(moved_ratios) == pytest.approx(moved_ratios.mean(), rel=1e-12)
 
 
 def test_mismatched_lengths_are_rejected(samples):

@@ -29,10 +29,10 @@ from tests.conftest import TINY_OUT as OUT
 pytestmark = [pytest.mark.slurm, pytest.mark.slow]
 
 PROFILES = ("--profile", "slurm", "--profile", "tests/slurm")
-LM_RULES = {"rlhf", "pairs", "features", "irl", "toxicity"}
+LM_RULES = {"rlhf", "pairs", "features", "irl", "eval_generations", "toxicity"}
 MATERIALISING_RULES = {"prompts", "policy", "judge"}
 """Local rules: on the submitting host, where the network is; they fill work/ for the compute nodes."""
-GPU_RULES = {"rlhf", "pairs", "features", "toxicity"}
+GPU_RULES = {"rlhf", "pairs", "features", "eval_generations"}
 SUBMITTED = re.compile(r"Job (\d+) has been submitted with SLURM jobid (\d+) \(log: (\S+?)\)")
 TEN_MINUTES = 600
 
@@ -265,7 +265,7 @@ def test_ci_overlay_changes_only_config_polling_and_partition():
                             "seconds-between-status-checks", "default-resources"}
     assert overlay["default-resources"] == {**profile["default-resources"], "slurm_partition": "ci"}
     assert profile["executor"] == "slurm" and profile["configfile"] == "config/paper.yaml"
-    for rule in ("rlhf", "pairs", "features", "toxicity"):
+    for rule in GPU_RULES:
         assert profile["set-resources"][rule]["gpu"] == 1
     assert os.path.realpath(REPO / "slurm") == str(REPO / "profiles/slurm")
     assert os.path.realpath(REPO / "local") == str(REPO / "profiles/local")

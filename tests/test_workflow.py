@@ -225,7 +225,7 @@ def test_killed_run_recovers_with_the_readme_sequence(tiny_run, tmp_path_factory
     other = copy_of_run(tiny_run, tmp_path_factory.mktemp("killed"))
     rlhf = "work/tiny/rlhf/max_margin"
     rewind(other, f"{rlhf}/final",
-           {"policy": 0, "judge": 0, "pairs": 0, "features": 0, "irl": 0, "rlhf": 1, "toxicity": 1})
+           {"policy": 0, "judge": 0, "pairs": 0, "features": 0, "irl": 0, "rlhf": 1, "eval_generations": 1, "toxicity": 1})
     process = start(other)
     lock = other / OUT / rlhf / ".writer.lock"
     wait_for(process, lambda: lock.is_file() and lock.stat().st_size > 0)
@@ -261,9 +261,10 @@ def test_fa_irl_hyperparameter_change_reruns_only_what_depends_on_it(workdir):
     dry = run(workdir, "all", "--dry-run", configfile=changed)
     assert dry.returncode == 0, dry.stderr[-3000:]
     counts = job_counts(dry.stdout)
-    lm_rules = {"prompts", "policy", "judge", "pairs", "features", "irl", "irl_collect", "rlhf", "toxicity"}
+    lm_rules = {"prompts", "policy", "judge", "pairs", "features", "irl", "irl_collect", "rlhf", "eval_generations",
+                "toxicity"}
     assert {rule: n for rule, n in counts.items() if rule in lm_rules} == {
-        "irl": 1, "irl_collect": 1, "rlhf": 1, "toxicity": 1}
+        "irl": 1, "irl_collect": 1, "rlhf": 1, "eval_generations": 1, "toxicity": 1}  # only fa_max_margin's re-RLHF
     assert "synthetic_benchmark" not in counts
 
 
@@ -279,6 +280,7 @@ def test_paper_config_plans_the_whole_study_offline(workdir):
     variants = yaml.safe_load((REPO / "config/config.yaml").read_text())["lm"]["irl"]["variants"]  # inherited
     assert counts["irl"] == policies * len(variants) and len(variants) >= 18
     assert counts["rlhf"] == policies * (1 + len(paper["rerlhf"]))
+    assert counts["eval_generations"] == policies * (2 + len(paper["rerlhf"]))  # base, r*'s, each re-RLHF's
 
 
 def test_lint_reports_nothing(workdir):

@@ -28,6 +28,9 @@ PAIRS_COLUMNS = ["prompt_id", "prompt", "completion_aligned", "completion_base",
 """Columns of pairs.parquet (rule pairs, fairl.lm.pairs.build_pairs), in order."""
 LOG_COLUMNS = ["step", "reward", "kl", "toxicity", "wall_seconds"]
 """Columns of an RLHF run's step log (log.csv, published as final/training_log.csv; fairl.lm.rlhf), in order."""
+EVALUATION_COLUMNS = ["reward", "prompt_id", "completion", "r_star", "log_ratio_to_base"]
+"""Columns of one policy's scored eval generations, work/P/eval/NAME.parquet (rule eval_generations,
+fairl.lm.toxicity.evaluate_policy), in order; one toxic-flag column per judge follows them."""
 FEATURE_ARRAYS = ("h_pos", "h_neg", "prompt_id")
 """Arrays of features.npz: h(o+) and h(o-) row-aligned with the pairs table, and its prompt_id column."""
 
@@ -74,6 +77,20 @@ def read_pairs(path: str | Path, generation: dict[str, Any], seed: int) -> pd.Da
     pairs = read_table(path, PAIRS_COLUMNS, "pairs")
     require_made_with(path, "pairs", generation=generation, seed=seed)
     return pairs
+
+
+def read_evaluation(path: str | Path, name: str, generation: dict[str, Any], seed: int, precision: str) -> pd.DataFrame:
+    """One policy's scored eval generations (rule eval_generations), checked whole: made for policy `name` with
+    this configuration's generation settings, seed and precision, with finite r* and log-ratios."""
+    table = read_table(path, EVALUATION_COLUMNS, "eval_generations")
+    require_made_with(path, "eval_generations", generation=generation, seed=seed, precision=precision)
+    if set(table["reward"]) != {name}:
+        raise ValueError(f"{path} holds the generations of {sorted(set(table['reward']))}, not of {name!r}: "
+                         f"{rebuild('eval_generations')}")
+    numbers = table[["r_star", "log_ratio_to_base"]].to_numpy(dtype=np.float64)
+    if not np.isfinite(numbers).all():
+        raise ValueError(f"{path} has non-finite r* or log-ratios: {rebuild('eval_generations')}")
+    return table
 
 
 def read_features(path: str | Path, pairs: pd.DataFrame, pairs_path: str | Path,

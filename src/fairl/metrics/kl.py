@@ -51,12 +51,19 @@ def completion_log_probs(model, tokenizer, prompts: list[str], completions: list
     return np.concatenate(totals) if totals else np.zeros(0)
 
 
-def kl_to_base(policy, base, tokenizer, prompts: list[str], completions: list[list[int]], temperature: float = 1.0,
-               batch_size: int = 16, max_prompt_tokens: int = 64) -> float:
-    """Monte-Carlo KL(π_T ‖ π_base,T) in nats per completion, from completions sampled from `policy`."""
+def log_ratio_to_base(policy, base, tokenizer, prompts: list[str], completions: list[list[int]],
+                      temperature: float = 1.0, batch_size: int = 16, max_prompt_tokens: int = 64) -> np.ndarray:
+    """(n,) float64: log π_T(y) − log π_base,T(y) of each completion y sampled from `policy`; their mean is the
+    Monte-Carlo KL(π_T ‖ π_base,T) in nats per completion (`kl_to_base`)."""
     if not completions:
         raise ValueError("no completions to estimate the KL divergence on")
     kwargs = dict(temperature=temperature, batch_size=batch_size, max_prompt_tokens=max_prompt_tokens)
     own = completion_log_probs(policy, tokenizer, prompts, completions, **kwargs)
     reference = completion_log_probs(base, tokenizer, prompts, completions, **kwargs)
-    return float(np.mean(own - reference))
+    return own - reference
+
+
+def kl_to_base(log_ratios: np.ndarray) -> float:
+    """Monte-Carlo KL(π_T ‖ π_base,T) in nats per completion: the mean of `log_ratio_to_base` over completions
+    sampled from π_T."""
+    return float(np.mean(log_ratios))

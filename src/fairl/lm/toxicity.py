@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from fairl.lm.stage_files import EVALUATION_COLUMNS
 from fairl.metrics.bootstrap import bootstrap_difference, bootstrap_share
 
 TOXIC_THRESHOLD = 0.5
@@ -47,6 +48,7 @@ def evaluate_policy(reward: str, model, base, tokenizer, prompts: pd.DataFrame, 
                                    config.batch_size, config.max_prompt_tokens))
     generated = pd.DataFrame({"reward": reward, "prompt_id": prompts["prompt_id"].to_numpy(), "completion": texts,
                               "r_star": judges[GROUND_TRUTH_JUDGE].reward(texts), "log_ratio_to_base": log_ratio})
+    assert list(generated.columns) == EVALUATION_COLUMNS, "fairl.lm.stage_files.EVALUATION_COLUMNS is the contract"
     for judge_name, judge in judges.items():
         generated[toxic_column(judge_name)] = judge.toxicity(texts) >= TOXIC_THRESHOLD  # per prompt: paired resampling
     return generated

@@ -3,7 +3,8 @@
     python benchmarks/rule_benchmarks.py --dir out/default/benchmarks/out --title "default config" --out results/chain_timing.md
 
 The peak it reports is one job's (the largest max_rss), and the sum adds up jobs that ran side by side: on two
-cores the one-thread jobs (the `irl` jobs, and the default study's two re-RLHF jobs) run two at a time, so the sum
+cores the one-thread jobs (the `irl` jobs, the default study's two re-RLHF jobs and its four `eval_generations` jobs)
+run two at a time, so the sum
 exceeds the wall time and two re-RLHF jobs together hold about twice the peak shown (the README gives the measured
 total).
 """

@@ -75,6 +75,13 @@ def products(root: Path) -> dict[str, bytes]:
     return files
 
 
+def compare(before: dict[str, bytes], after: dict[str, bytes]) -> tuple[list[str], list[str], list[str]]:
+    """(files both runs write with other bytes, files only the before run writes, files only the after run writes):
+    a change that adds a stage adds files, which are new, not different."""
+    differing = sorted(name for name in before.keys() & after.keys() if before[name] != after[name])
+    return differing, sorted(before.keys() - after.keys()), sorted(after.keys() - before.keys())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--before", required=True, help="git revision of the baseline")
@@ -99,14 +106,17 @@ def main() -> None:
     medians = table.groupby("revision", sort=False)[["wall_seconds", "cpu_seconds"]].median()
     ratio = medians.loc["after"] / medians.loc["before"]
     before, after = outputs["before"], outputs["after"]
-    differing = sorted(name for name in before.keys() | after.keys() if before.get(name) != after.get(name))
+    differing, only_before, only_after = compare(before, after)
     text = (
         f"# Whole-workflow time: `{args.configfile}`, {args.before} vs {args.after}\n\n"
         f"command: `{command_line()}`\n\n"
         f"{table.to_markdown(index=False, floatfmt='.1f')}\n\n"
         f"after / before (medians): wall ×{ratio['wall_seconds']:.2f}, CPU ×{ratio['cpu_seconds']:.2f}\n\n"
-        f"outputs compared byte for byte ({len(before)} files; sidecars, logs and wall-clock columns excepted): "
+        f"outputs compared byte for byte ({len(before.keys() & after.keys())} files both runs write; sidecars, logs and "
+        "wall-clock columns excepted): "
         + ("identical\n" if not differing else f"{len(differing)} differ: {', '.join(differing[:20])}\n")
+        + "".join(f"\nonly the {label} run writes {len(names)}: {', '.join(names[:20])}\n"
+                  for label, names in (("before", only_before), ("after", only_after)) if names)
     )
     print(text)
     atomic_write_text(args.out, text)

@@ -44,3 +44,14 @@ def test_a_changed_number_is_a_difference(tmp_path):
     first = workflow_speed.products(fake_run(tmp_path / "a"))
     second = workflow_speed.products(fake_run(tmp_path / "b", table="a,b\n1,3\n"))
     assert first != second and first["results/table.csv"] != second["results/table.csv"]
+
+
+def test_a_file_only_one_run_writes_is_new_not_different(tmp_path):
+    first = workflow_speed.products(fake_run(tmp_path / "a"))
+    fake_run(tmp_path / "b", table="a,b\n1,3\n")
+    (tmp_path / "b/work/p/eval").mkdir(parents=True)
+    (tmp_path / "b/work/p/eval/base.parquet").write_bytes(b"new")
+    second = workflow_speed.products(tmp_path / "b")
+    assert workflow_speed.compare(first, second) == (["results/table.csv"], [], ["work/p/eval/base.parquet"])
+    assert workflow_speed.compare(second, first) == (["results/table.csv"], ["work/p/eval/base.parquet"], [])
+    assert workflow_speed.compare(first, first) == ([], [], [])

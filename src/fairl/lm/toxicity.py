@@ -14,6 +14,7 @@ import pandas as pd
 
 from fairl.lm.stage_files import EVALUATION_COLUMNS
 from fairl.metrics.bootstrap import bootstrap_difference, bootstrap_share
+from fairl.metrics.kl import kl_to_base, log_ratio_to_base
 
 TOXIC_THRESHOLD = 0.5
 BASE = "base"
@@ -38,7 +39,6 @@ def evaluate_policy(reward: str, model, base, tokenizer, prompts: pd.DataFrame, 
     ground truth as GROUND_TRUTH_JUDGE among them.
     """
     from fairl.lm.generation import generate
-    from fairl.metrics.kl import log_ratio_to_base
 
     texts_in = prompts["text"].tolist()
     sampled = generate(model, tokenizer, texts_in, config, seed, desc=reward)
@@ -61,8 +61,6 @@ def toxicity_table(evaluated: dict[str, pd.DataFrame], seed: int, n_boot: int) -
     in the same order and the same judges. The generations table keeps each policy's rows in that order, without
     the log-ratio column (the KL, its mean, is in the toxicity table).
     """
-    from fairl.metrics.kl import kl_to_base  # imports torch: not at the top, where the report's readers import this
-
     names = list(evaluated)
     if not names or names[0] != BASE:
         raise ValueError(f"the toxicity table needs the base policy's generations first, got policies {names}")
@@ -79,7 +77,7 @@ def toxicity_table(evaluated: dict[str, pd.DataFrame], seed: int, n_boot: int) -
             raise ValueError(f"the generations of {reward!r} answer other prompts (or in another order) than the base "
                              "policy's: evaluate every policy on the same prompts file")
         r_star = generated["r_star"].to_numpy()
-        kl = 0.0 if reward == BASE else kl_to_base(generated["log_ratio_to_base"].to_numpy())
+        kl = kl_to_base(generated["log_ratio_to_base"].to_numpy())  # 0 for the base: its log-ratios are 0
         for judge_name in judges:
             toxic = generated[toxic_column(judge_name)].to_numpy()
             base_toxic = reference[toxic_column(judge_name)].to_numpy()

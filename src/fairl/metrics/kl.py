@@ -14,10 +14,8 @@ samples from π_T (the estimate can then turn negative).
 from __future__ import annotations
 
 import numpy as np
-import torch
 
 
-@torch.inference_mode()
 def completion_log_probs(model, tokenizer, prompts: list[str], completions: list[list[int]], temperature: float = 1.0,
                          batch_size: int = 16, max_prompt_tokens: int = 64) -> np.ndarray:
     """(n,) float64: Σ_t log p_T(completion token t | prompt, earlier completion tokens) under `model`.
@@ -26,28 +24,31 @@ def completion_log_probs(model, tokenizer, prompts: list[str], completions: list
         raise ValueError(f"{len(prompts)} prompts but {len(completions)} completions")
     if temperature <= 0:
         raise ValueError(f"temperature must be positive, got {temperature}")
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-    totals = []
-    for start in range(0, len(prompts), batch_size):
-        rows = []
-        for prompt, completion in zip(prompts[start:start + batch_size], completions[start:start + batch_size]):
-            prompt_ids = tokenizer(prompt, truncation=True, max_length=max_prompt_tokens)["input_ids"]
-            rows.append((list(prompt_ids), [int(token) for token in completion]))
-        width = max(len(p) + len(c) for p, c in rows)
-        ids = torch.full((len(rows), width), pad, dtype=torch.long)
-        mask = torch.zeros((len(rows), width), dtype=torch.long)
-        scored = torch.zeros((len(rows), width), dtype=torch.bool)
-        for i, (prompt_ids, completion_ids) in enumerate(rows):
-            sequence = prompt_ids + completion_ids
-            offset = width - len(sequence)  # left padding, as in generation
-            ids[i, offset:] = torch.tensor(sequence, dtype=torch.long)
-            mask[i, offset:] = 1
-            scored[i, offset + len(prompt_ids):] = True
-        positions = (mask.cumsum(dim=1) - 1).clamp(min=0)
-        ids, mask, positions = ids.to(model.device), mask.to(model.device), positions.to(model.device)
-        logits = model(input_ids=ids, attention_mask=mask, position_ids=positions).logits.float() / temperature
-        log_probs = torch.log_softmax(logits[:, :-1], dim=-1).gather(-1, ids[:, 1:].unsqueeze(-1)).squeeze(-1)
-        totals.append((log_probs * scored[:, 1:].to(log_probs.device)).sum(dim=1).double().cpu().numpy())
+    import torch  # here: the toxicity table imports kl_to_base and never runs a model
+
+    with torch.inference_mode():
+        pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+        totals = []
+        for start in range(0, len(prompts), batch_size):
+            rows = []
+            for prompt, completion in zip(prompts[start:start + batch_size], completions[start:start + batch_size]):
+                prompt_ids = tokenizer(prompt, truncation=True, max_length=max_prompt_tokens)["input_ids"]
+                rows.append((list(prompt_ids), [int(token) for token in completion]))
+            width = max(len(p) + len(c) for p, c in rows)
+            ids = torch.full((len(rows), width), pad, dtype=torch.long)
+            mask = torch.zeros((len(rows), width), dtype=torch.long)
+            scored = torch.zeros((len(rows), width), dtype=torch.bool)
+            for i, (prompt_ids, completion_ids) in enumerate(rows):
+                sequence = prompt_ids + completion_ids
+                offset = width - len(sequence)  # left padding, as in generation
+                ids[i, offset:] = torch.tensor(sequence, dtype=torch.long)
+                mask[i, offset:] = 1
+                scored[i, offset + len(prompt_ids):] = True
+            positions = (mask.cumsum(dim=1) - 1).clamp(min=0)
+            ids, mask, positions = ids.to(model.device), mask.to(model.device), positions.to(model.device)
+            logits = model(input_ids=ids, attention_mask=mask, position_ids=positions).logits.float() / temperature
+            log_probs = torch.log_softmax(logits[:, :-1], dim=-1).gather(-1, ids[:, 1:].unsqueeze(-1)).squeeze(-1)
+            totals.append((log_probs * scored[:, 1:].to(log_probs.device)).sum(dim=1).double().cpu().numpy())
     return np.concatenate(totals) if totals else np.zeros(0)
 
 

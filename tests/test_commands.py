@@ -186,8 +186,9 @@ def output_root(*configs: str) -> str:
 
 def test_every_configuration_has_its_own_output_root():
     roots = [output_root("config/config.yaml"), output_root("config/config.yaml", "config/paper.yaml"),
-             output_root("config/config.yaml", "tests/config/tiny.yaml")]
-    assert len(set(roots)) == 3 and all(root.startswith("out/") for root in roots)
+             output_root("config/config.yaml", "tests/config/tiny.yaml"),
+             output_root("config/config.yaml", "config/web_text.yaml")]
+    assert len(set(roots)) == 4 and all(root.startswith("out/") for root in roots)
     assert "/out/" in (REPO / ".gitignore").read_text().split()  # none of them is committed
 
 

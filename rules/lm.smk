@@ -139,7 +139,7 @@ rule pairs:
     params:
         offline=OFFLINE,
         # rlhf: what the aligned policy must have been trained with (checked against its sidecar).
-        lm=lm_params(generation=LM["generation"], rlhf=LM["rlhf"]),
+        lm=lm_params(generation=LM["generation"], rlhf=LM["rlhf"], pairs=LM["pairs"]),
     shell:
         '{params.offline}python "$FAIRL_SCRIPTS/pairs.py" --params {params.lm:q} --prompts {input.prompts} --base {input.base}'
         " --aligned {input.aligned} --judge {input.judge} --evaluation-judge {input.evaluation_judge} --out {output}"

@@ -129,6 +129,23 @@ def test_build_pairs_records_both_policies(tiny_policy, embedding_judge):
         build_pairs(prompts.iloc[:0], model, model, tokenizer, embedding_judge, ProfanityJudge(), config, seed=0)
 
 
+def test_several_completions_per_prompt_give_adjacent_pairs_that_differ(tiny_policy, embedding_judge):
+    model, tokenizer = load_policy(tiny_policy, device="cpu")
+    prompts = pd.DataFrame({"prompt_id": [3, 7], "text": ["you are an", "have a nice"]})
+    config = GenerationConfig(max_new_tokens=8, batch_size=4)
+    one, _ = build_pairs(prompts, model, model, tokenizer, embedding_judge, ProfanityJudge(), config, seed=0)
+    pairs, _ = build_pairs(prompts, model, model, tokenizer, embedding_judge, ProfanityJudge(), config, seed=0,
+                           completions_per_prompt=3)
+    assert pairs["prompt_id"].tolist() == [3, 3, 3, 7, 7, 7]
+    assert pairs["prompt"].tolist() == ["you are an"] * 3 + ["have a nice"] * 3
+    for _, group in pairs.groupby("prompt_id"):
+        assert group["completion_base"].nunique() > 1  # k samples of a prompt, not one repeated
+    assert one["prompt_id"].tolist() == [3, 7]
+    with pytest.raises(ValueError, match="completions_per_prompt must be at least 1"):
+        build_pairs(prompts, model, model, tokenizer, embedding_judge, ProfanityJudge(), config, seed=0,
+                    completions_per_prompt=0)
+
+
 def test_sidecar_mismatch_names_the_key(tmp_path):
     output = tmp_path / "pairs.parquet"
     output.write_text("x")

@@ -1,4 +1,4 @@
-"""Pairs stage: o+ from the aligned policy, o- from the base, on every pair-construction prompt.
+"""Pairs stage: o+ from the aligned policy, o- from the base, k of each on every pair-construction prompt.
 
     python src/scripts/pairs.py --params '<json>' --prompts work/prompts.parquet --base work/P/base \
         --aligned work/P/rlhf/ground_truth/final --judge work/judge --evaluation-judge work/evaluation_judge \
@@ -34,8 +34,8 @@ def main() -> None:
     config = GenerationConfig(**params["generation"])
     judges = load_judge_dir(args.judge, device), load_judge_dir(args.evaluation_judge, device)
     with autocast(params.get("precision", "fp32"), base.device):
-        pairs, throughput = build_pairs(prompts, base, aligned, tokenizer, *judges,
-                                        config, params["seed"])
+        pairs, throughput = build_pairs(prompts, base, aligned, tokenizer, *judges, config, params["seed"],
+                                        params["pairs"]["completions_per_prompt"])
     atomic_write_parquet(pairs, args.out)
     write_sidecar(args.out, "pairs", params, params["seed"], models={"base": args.base, "aligned": args.aligned},
                   throughput=throughput, t_to_nt_pairs=int(pairs["t_to_nt"].sum()))

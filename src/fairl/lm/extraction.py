@@ -1,7 +1,8 @@
 """Reward extraction on LM preference pairs: every IRL variant × seed, scored on held-out pairs.
 
-Split: pairs 80/20 by a seeded permutation [precursor: 80/20], after dropping ties: pairs whose
-aligned and base completions are the same text. Both policies sample with the same seed, so where
+Split: prompts 80/20 by a seeded permutation [precursor: 80/20 of pairs, one per prompt], with
+every pair of a prompt on one side, after dropping ties: pairs whose aligned and base completions
+are the same text. Both policies sample with the same seed, so where
 RLHF left the policy's choices unchanged the two completions coincide; such a pair states no
 preference, has identical features (Δ = 0 under every reward) and would count as a failure of
 every reward. `pair_split` is the one split every stage uses. Supervised failure labels
@@ -38,9 +39,11 @@ def informative(pairs: pd.DataFrame) -> np.ndarray:
 
 
 def pair_split(pairs: pd.DataFrame, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """(train, test) row positions in `pairs`: a seeded split of the informative pairs; ties are in neither."""
+    """(train, test) row positions in `pairs`: a seeded split of the informative pairs by prompt (the pairs of a
+    prompt, several where the pairs stage sampled several completions per prompt, are all on one side); ties are
+    in neither."""
     keep = np.flatnonzero(informative(pairs))
-    train, test = train_test_split(len(keep), test_fraction, seed)
+    train, test = train_test_split(len(keep), test_fraction, seed, groups=pairs["prompt_id"].to_numpy()[keep])
     return keep[train], keep[test]
 
 

@@ -3,7 +3,7 @@ import shlex
 from pathlib import Path
 
 from fairl import reproduction as reproduction_check
-from fairl.lm.stage_files import GROUND_TRUTH, reward_label
+from fairl.lm.stage_files import GROUND_TRUTH, parse_rlhf_run, reward_label, rlhf_run
 from fairl.lm.toxicity import BASE
 from fairl.variants import check_variants, reward_file
 
@@ -34,6 +34,15 @@ IRL_REGIMES = LM["irl"]["regimes"]
 REWARD_REGIME = LM["irl"]["reward_regime"]
 if REWARD_REGIME not in IRL_REGIMES:
     raise ValueError(f"lm.irl.reward_regime {REWARD_REGIME!r} is not one of lm.irl.regimes {IRL_REGIMES}")
+RLHF_REPEATS = LM["rlhf_repeats"]
+if RLHF_REPEATS > len(IRL_SEEDS):
+    raise ValueError(
+        f"lm.rlhf_repeats is {RLHF_REPEATS}, and repeat i re-RLHFs the reward of the i-th IRL seed: "
+        f"lm.irl.seeds has only {len(IRL_SEEDS)}; add seeds or lower rlhf_repeats"
+    )
+RLHF_RUNS = [rlhf_run(reward, repeat) for reward in RLHF_REWARDS for repeat in range(RLHF_REPEATS)]
+"""Every RLHF run of a policy (wildcard {reward}), lm.rlhf_repeats per reward: repeat i trains with seed lm.seed + i
+against r* or against the reward fitted with the i-th IRL seed; the first run keeps the reward's name."""
 
 
 RLHF_FINAL = "work/{policy}/rlhf/{reward}/final"
@@ -57,15 +66,22 @@ def lm_params(*sections, **extra):
     return as_json(merged)
 
 
-def rerlhf_reward(policy, reward):
-    """The reward file a re-RLHF run optimises: the first IRL seed's in lm.irl.reward_regime (None for r*)."""
+def rerlhf_reward(policy, run):
+    """The reward file an RLHF run optimises: for repeat i, the i-th IRL seed's in lm.irl.reward_regime (None
+    for r*)."""
+    reward, repeat = parse_rlhf_run(run)
     if reward == GROUND_TRUTH:
         return None
-    return reward_file(VARIANT_REWARDS.format(policy=policy, variant=reward), REWARD_REGIME, FIRST_SEED)
+    return reward_file(VARIANT_REWARDS.format(policy=policy, variant=reward), REWARD_REGIME, IRL_SEEDS[repeat])
+
+
+def rlhf_seed(run):
+    """The seed of an RLHF run: lm.seed plus its repeat number."""
+    return LM["seed"] + parse_rlhf_run(run)[1]
 
 
 def rlhf_threads(wildcards):
-    """Threads of an RLHF job: two for r*'s run, which the rest of the chain waits for; one for each re-RLHF run.
+    """Threads of an RLHF job: two for r*'s first run, which the rest of the chain waits for; one for each other run.
     The re-RLHF runs are independent of each other, so on two cores Snakemake runs two side by side instead of one
     after another at two threads: 0.63-0.72x the wall time of the default study's two, for about twice the peak
     memory (README "Speed"). The count is the rule's, never the machine's: torch's CPU kernels do not all reduce in
@@ -74,8 +90,8 @@ def rlhf_threads(wildcards):
     return 2 if wildcards.reward == GROUND_TRUTH else 1
 
 
-EVALUATED_POLICIES = [BASE, *RLHF_REWARDS]
-"""The versions of a policy the toxicity stage evaluates: the base (the reference of its paired differences) first, then each RLHF run's, named by its reward."""
+EVALUATED_POLICIES = [BASE, *RLHF_RUNS]
+"""The versions of a policy the toxicity stage evaluates: the base (the reference of its paired differences) first, then each RLHF run's, named by the run (RLHF_RUNS)."""
 EVALUATED = "work/{policy}/eval/{evaluated}.parquet"
 """One evaluated policy's scored generations (rule eval_generations)."""
 EVAL_THREADS = 1
@@ -99,7 +115,7 @@ def extracted_reward(wildcards):
 
 def rlhf_reward_labels(policy):
     """What each RLHF run of a policy names as its reward in its sidecar (fairl.lm.stage_files.reward_label)."""
-    return {reward: reward_label(rerlhf_reward(policy, reward)) for reward in RLHF_REWARDS}
+    return {run: reward_label(rerlhf_reward(policy, run)) for run in RLHF_RUNS}
 
 
 def lm_targets():

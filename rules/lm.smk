@@ -17,7 +17,7 @@ localrules:
 wildcard_constraints:
     policy="|".join(re.escape(name) for name in POLICIES),
     variant="|".join(re.escape(slug) for slug in IRL_VARIANTS),
-    reward="|".join([GROUND_TRUTH, *(re.escape(slug) for slug in RERLHF_SLUGS)]),
+    reward="|".join(re.escape(run) for run in RLHF_RUNS),
     evaluated="|".join(re.escape(name) for name in EVALUATED_POLICIES),
     seed="[0-9]+",
 
@@ -85,7 +85,8 @@ rule judge:
 
 
 rule rlhf:
-    """RLHF against r*, or re-RLHF against an extracted reward (wildcard: ground_truth or a variant slug)."""
+    """RLHF against r*, or re-RLHF against an extracted reward (wildcard: a run of RLHF_RUNS: ground_truth or a
+    variant slug, with -N for its N-th repeat)."""
     input:
         policy=rules.policy.output[0],
         prompts=rules.prompts.output[0],
@@ -108,7 +109,7 @@ rule rlhf:
         gpu=1,
     params:
         offline=OFFLINE,
-        lm=lm_params("rlhf", features=LM["features"]),
+        lm=lambda wc: lm_params("rlhf", features=LM["features"], seed=rlhf_seed(wc.reward)),
         extracted=lambda wc, input: f"--extracted-reward {input.extracted}" if input.extracted else "",
         out="work/{policy}/rlhf/{reward}",
     shell:
@@ -259,8 +260,14 @@ rule eval_generations:
         gpu=1,
     params:
         offline=OFFLINE,
-        # rlhf, rewards: what each RLHF'd policy must have been trained with and against (checked against its sidecar).
-        lm=lambda wc: lm_params(generation=LM["generation"], rlhf=LM["rlhf"], rewards=rlhf_reward_labels(wc.policy)),
+        # rlhf, rewards, rlhf_seeds: what each RLHF'd policy must have been trained with and against (checked against
+        # its sidecar).
+        lm=lambda wc: lm_params(
+            generation=LM["generation"],
+            rlhf=LM["rlhf"],
+            rewards=rlhf_reward_labels(wc.policy),
+            rlhf_seeds={run: rlhf_seed(run) for run in RLHF_RUNS},
+        ),
     shell:
         '{params.offline}python "$FAIRL_SCRIPTS/eval_generations.py" --params {params.lm:q} --prompts {input.prompts}'
         " --judge {input.judge} --evaluation-judge {input.evaluation_judge} --base {input.base}"

@@ -41,7 +41,7 @@ rule paper_vs_reproduced:
         claims=os.path.join(REPO, "config", "paper_claims.yaml"),
         classification=table_file("classification"),
         starc=table_file("starc"),
-        toxicity=table_file("rerlhf_toxicity"),
+        toxicity=table_file("rerlhf_repeats"),
     output:
         **{
             key: report(path, caption="../report/paper_vs_reproduced.rst", category="Paper vs reproduced")

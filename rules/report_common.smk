@@ -1,5 +1,5 @@
 # Helpers of rules/report.smk (kept apart so `snakemake --lint` finds no functions among rules).
-# Needs from common.smk: LM, POLICIES, FIRST_SEED, REWARD_REGIME, RLHF_REWARDS, RLHF_FINAL, REWARDS,
+# Needs from common.smk: LM, POLICIES, FIRST_SEED, REWARD_REGIME, RLHF_RUNS, RLHF_FINAL, REWARDS,
 # VARIANT_REWARDS, reward_file, as_json; from lm.smk: the rules whose outputs the report reads.
 # Optional config section `report:` (defaults in src/scripts/_common.py REPORT_DEFAULTS):
 #   top_k (failure pairs per reward), max_chars (text per cell), smoothing (RLHF log rolling window).
@@ -54,8 +54,11 @@ def report_input(kind):
             for slug in IRL_VARIANTS
         ]
         return files, policy_args("--rewards", REWARDS)
+    if kind == "rerlhf_toxicity":  # a table of this layer, over every policy
+        path = table_file("rerlhf_toxicity")
+        return [path], f"--rerlhf-toxicity {shlex.quote(path)}"
     if kind == "runs":  # the per-step log each RLHF run copies into its final/ (the declared output)
-        runs = [(p, r, RLHF_FINAL.format(policy=p, reward=r)) for p in POLICIES for r in RLHF_REWARDS]
+        runs = [(p, r, RLHF_FINAL.format(policy=p, reward=r)) for p in POLICIES for r in RLHF_RUNS]
         logs = " ".join(f"--log {shlex.quote(f'{p}:{r}={run}/training_log.csv')}" for p, r, run in runs)
         return [run for _, _, run in runs], logs
     pattern = per_policy_pattern(kind)

@@ -177,6 +177,28 @@ def test_re_rlhf_and_eval_jobs_take_one_thread_whatever_the_cores(dry_runs, clon
     assert len(evaluated) == 18 and set(evaluated.values()) == {1}
 
 
+def test_rlhf_repeats_plan_each_reward_once_per_seed(clone):
+    """lm.rlhf_repeats: 3 RLHF runs per reward, repeat i with seed lm.seed + i against the i-th IRL seed's reward;
+    only r*'s first run, which the pairs wait for, takes two threads; every run is evaluated."""
+    (clone / "repeats.yaml").write_text("output_root: out/repeats\nreference: null\nlm: {rlhf_repeats: 3}\n")
+    done = dry_run(clone, "snakemake -p --cores 2 all --configfile repeats.yaml")
+    assert done.returncode == 0, done.stderr[-3000:]
+    runs = [f"{reward}{suffix}" for reward in ("ground_truth", "max_margin", "fa_max_margin") for suffix in ("", "-1", "-2")]
+    assert job_threads(done.stdout, "rlhf") == {f"policy=smollm2-135m, reward={run}": 2 if run == "ground_truth" else 1
+                                                for run in runs}
+    assert set(job_threads(done.stdout, "eval_generations")) == {f"policy=smollm2-135m, evaluated={name}"
+                                                                 for name in ["base", *runs]}
+    commands = [line for line in done.stdout.splitlines() if "rlhf.py" in line]
+    fa_2 = next(line for line in commands if "--out work/smollm2-135m/rlhf/fa_max_margin-2" in line)
+    assert "--extracted-reward work/smollm2-135m/irl/rewards/fa_max_margin_equal_budget_seed2.npz" in fa_2
+    assert '"seed": 2' in fa_2
+    r_star_1 = next(line for line in commands if "--out work/smollm2-135m/rlhf/ground_truth-1 " in line)
+    assert '"seed": 1' in r_star_1 and "--extracted-reward" not in r_star_1
+    (clone / "repeats.yaml").write_text("output_root: out/repeats\nreference: null\nlm: {rlhf_repeats: 6}\n")
+    too_many = dry_run(clone, "snakemake --cores 2 all --configfile repeats.yaml")
+    assert too_many.returncode != 0 and "lm.irl.seeds has only 5" in too_many.stdout + too_many.stderr
+
+
 def output_root(*configs: str) -> str:
     merged = {}
     for config in configs:

@@ -146,6 +146,21 @@ def test_several_completions_per_prompt_give_adjacent_pairs_that_differ(tiny_pol
                     completions_per_prompt=0)
 
 
+def test_rlhf_run_names_round_trip_and_refuse_what_is_not_one():
+    from fairl.lm.stage_files import parse_rlhf_run, rlhf_run
+
+    for reward in ("ground_truth", "fa_max_margin_5_fixed"):
+        assert rlhf_run(reward, 0) == reward  # the first run keeps the reward's name
+        for repeat in (0, 1, 12):
+            assert parse_rlhf_run(rlhf_run(reward, repeat)) == (reward, repeat)
+    assert rlhf_run("max_margin", 2) == "max_margin-2"
+    for bad in ("max_margin-", "max_margin-0", "max_margin-01", "max_margin-x", "a-1-2"):
+        with pytest.raises(ValueError, match="not the name of an RLHF run"):
+            parse_rlhf_run(bad)
+    with pytest.raises(ValueError, match="a repeat counts from 0"):
+        rlhf_run("max_margin", -1)
+
+
 def test_sidecar_mismatch_names_the_key(tmp_path):
     output = tmp_path / "pairs.parquet"
     output.write_text("x")

@@ -126,7 +126,7 @@ def inputs(tmp_path_factory):
             path = reward_file(str(work / "irl" / "rewards" / slug(variant["name"])), PARAMS["regime"], FIRST_SEED)
             reward.save(path)
             write_sidecar(path, "irl", {k: MADE_WITH[k] for k in ("features", "precision")})
-        for reward in ("ground_truth", *map(slug, RERLHF)):
+        for reward in ("ground_truth", *map(slug, RERLHF), "max_margin-1"):  # and a second run of max_margin
             (work / "rlhf" / reward / "final").mkdir(parents=True)
             log = pd.DataFrame({"step": np.arange(1, 11), "reward": rng.normal(size=10), "kl": np.linspace(0, 1, 10),
                                 "toxicity": rng.uniform(0, 1, 10), "wall_seconds": np.arange(10.0)})
@@ -237,6 +237,74 @@ def test_rerlhf_toxicity_labels_rewards_and_rejects_unknown_ones(inputs):
         lt.rerlhf_toxicity_table(toxicity.assign(reward="stale_variant"), design, generations, "equal_budget")
 
 
+def repeated_runs(irl: list[float], fa: list[float]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(toxicity table, generations) of one policy whose rewards were each RLHF'd len(irl) times, one judge: r*'s
+    runs 4% toxic, IRL's and FA-IRL's runs as given, the first share × N prompts of each run toxic."""
+    shares = {"base": 0.3}
+    for repeat, (irl_share, fa_share) in enumerate(zip(irl, fa)):
+        suffix = f"-{repeat}" if repeat else ""
+        shares.update({f"ground_truth{suffix}": 0.04, f"max_margin{suffix}": irl_share, f"fa_max_margin{suffix}": fa_share})
+    rows, frames = [], []
+    for run, share in shares.items():
+        rows.append({"reward": run, "judge": JUDGES[0], "toxic_share": share, "ci_low": share - 0.02,
+                     "ci_high": share + 0.02, "diff_vs_reference": share - 0.3, "diff_ci_low": share - 0.33,
+                     "diff_ci_high": share - 0.27, "mean_r_star": 1 - share, "n_prompts": N_PROMPTS,
+                     "kl_to_base": 0.0 if run == "base" else 0.4})
+        frames.append(pd.DataFrame({"reward": run, "prompt_id": np.arange(N_PROMPTS),
+                                    toxic_column(JUDGES[0]): np.arange(N_PROMPTS) < round(share * N_PROMPTS)}))
+    return pd.DataFrame(rows).assign(policy="pol-a"), pd.concat(frames, ignore_index=True)
+
+
+def test_repeated_runs_pair_fa_irl_with_the_irl_run_of_the_same_repeat():
+    design = variant_design(VARIANTS)
+    toxicity, generations = repeated_runs(irl=[0.10, 0.12, 0.14], fa=[0.06, 0.08, 0.10])
+    table = lt.rerlhf_toxicity_table(toxicity, design, {"pol-a": generations}, "equal_budget", 500)
+    fa_2 = table.set_index("reward").loc["fa_max_margin-2"]
+    assert fa_2["label"] == "FA-IRL: fa_max_margin, repeat 2" and fa_2["role"] == "fa_irl"
+    assert fa_2["toxic_share_diff"] == pytest.approx(0.10 - 0.14)  # against max_margin-2, not max_margin
+    assert table.set_index("reward").loc["ground_truth-1", "label"] == "ground-truth reward r*, repeat 1"
+
+
+def test_repeats_table_reads_verdicts_from_an_interval_over_runs():
+    design = variant_design(VARIANTS)
+    toxicity, generations = repeated_runs(irl=[0.10, 0.12, 0.14], fa=[0.06, 0.08, 0.08])
+    runs = lt.rerlhf_toxicity_table(toxicity, design, {"pol-a": generations}, "equal_budget", 500)
+    table = lt.rerlhf_repeats_table(runs, design).set_index("reward")
+    assert list(table.index) == ["base", "ground_truth", "max_margin", "fa_max_margin"]
+    assert table["n_runs"].tolist() == [1, 3, 3, 3] and table["unit"].tolist() == ["prompts", "runs", "runs", "runs"]
+    fa = table.loc["fa_max_margin"]
+    differences = np.array([-0.04, -0.04, -0.06])
+    half = 4.302653 * differences.std(ddof=1) / np.sqrt(3)  # Student-t, 2 degrees of freedom
+    assert fa["toxic_share_diff"] == pytest.approx(differences.mean())
+    assert (fa["toxic_share_diff_low"], fa["toxic_share_diff_high"]) == pytest.approx(
+        (differences.mean() - half, differences.mean() + half), rel=1e-5)
+    assert fa["toxic_share_verdict"] == "holds" and fa["toxic_share_n_paired"] == 3
+    assert fa["toxic_share"] == pytest.approx(np.mean([0.06, 0.08, 0.08]))
+    assert fa["diff_vs_r_star"] == pytest.approx(np.mean([0.02, 0.04, 0.04]))
+    assert fa["diff_vs_r_star_low"] > 0  # a reward that detoxifies less than r* in every run
+    assert table.loc["base", "toxic_share"] == 0.3 and pd.isna(table.loc["base", "diff_vs_r_star"])
+    assert pd.isna(table.loc["max_margin", "toxic_share_diff"])  # standard IRL is the baseline, not compared
+    assert "-4.7 [" in lt.repeats_markdown(table.reset_index())
+    # negative control: FA-IRL one point better, then three worse, then two better: no verdict from 3 runs
+    toxicity, generations = repeated_runs(irl=[0.10, 0.12, 0.14], fa=[0.08, 0.18, 0.12])
+    runs = lt.rerlhf_toxicity_table(toxicity, design, {"pol-a": generations}, "equal_budget", 500)
+    fa = lt.rerlhf_repeats_table(runs, design).set_index("reward").loc["fa_max_margin"]
+    assert fa["toxic_share_diff_low"] < 0 < fa["toxic_share_diff_high"] and fa["toxic_share_verdict"] == "inconclusive"
+
+
+def test_one_run_per_reward_keeps_its_intervals_over_prompts(inputs):
+    _, args = inputs
+    toxicity = lt.read_per_policy(dict(e.split("=", 1) for e in args["--toxicity"]), lt.TOXICITY_COLUMNS)
+    design = variant_design(VARIANTS)
+    runs = lt.rerlhf_toxicity_table(toxicity, design, {p: fake_generations() for p in POLICIES}, "equal_budget", 500)
+    table = lt.rerlhf_repeats_table(runs, design)
+    assert len(table) == len(runs) and (table["n_runs"] == 1).all() and (table["unit"] == "prompts").all()
+    for column in ("toxic_share", "ci_low", "ci_high", "diff_vs_reference", "diff_ci_low", "toxic_share_diff",
+                   "toxic_share_diff_low", "toxic_share_diff_high", "toxic_share_verdict"):
+        pd.testing.assert_series_equal(table[column], runs[column], check_dtype=False, obj=column)
+    assert table["diff_vs_r_star"].isna().all()
+
+
 @pytest.mark.parametrize("table", ["classification", "starc", "ablations"])
 def test_metric_table_scripts_write_csv_and_markdown(inputs, tmp_path, table):
     _, args = inputs
@@ -320,9 +388,9 @@ def comparison(args, fa_better: bool) -> pd.DataFrame:
     metrics = pd.concat([fake_metrics(fa_better, seed=i).assign(policy=p) for i, p in enumerate(POLICIES)])
     toxicity = pd.concat([fake_toxicity(fa_better).assign(policy=p) for p in POLICIES])
     generations = {p: fake_generations(fa_better) for p in POLICIES}
+    runs = lt.rerlhf_toxicity_table(toxicity, design, generations, "equal_budget", 500)
     return compare(load_claims(REPO / "config/paper_claims.yaml"), lt.classification_table(metrics, design),
-                   lt.starc_table(metrics, design),
-                   lt.rerlhf_toxicity_table(toxicity, design, generations, "equal_budget", 500))
+                   lt.starc_table(metrics, design), lt.rerlhf_repeats_table(runs, design))
 
 
 def test_paper_numbers_come_from_the_claims_file(inputs):
@@ -377,11 +445,17 @@ def test_paper_vs_reproduced_script_verdicts(inputs, tmp_path):
         done = script("lm_tables.py", name, "--params", json.dumps(PARAMS), *with_options(args, *options),
                       "--csv", str(tables[name]), "--markdown", str(tmp_path / f"{name}.md"))
         assert done.returncode == 0, done.stderr[-2000:]
+    tables["rerlhf_repeats"] = tmp_path / "rerlhf_repeats.csv"
+    done = script("lm_tables.py", "rerlhf_repeats", "--params", json.dumps(PARAMS), "--rerlhf-toxicity",
+                  str(tables["rerlhf_toxicity"]), "--csv", str(tables["rerlhf_repeats"]), "--markdown",
+                  str(tmp_path / "rerlhf_repeats.md"))
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "one run per reward" in (tmp_path / "rerlhf_repeats.md").read_text()
     out = tmp_path / "paper_vs_reproduced.md"
     done = script("lm_tables.py", "paper_vs_reproduced", "--params", json.dumps({"config_label": "fake"}),
                   "--claims", str(REPO / "config/paper_claims.yaml"), "--classification",
                   str(tables["classification"]), "--starc", str(tables["starc"]), "--toxicity",
-                  str(tables["rerlhf_toxicity"]), "--csv", str(tmp_path / "pvr.csv"), "--markdown", str(out))
+                  str(tables["rerlhf_repeats"]), "--csv", str(tmp_path / "pvr.csv"), "--markdown", str(out))
     assert done.returncode == 0, done.stderr[-2000:]
     text = out.read_text()
     assert text.count("converged: holds 4, contradicted 0, inconclusive 0 (of 4)") == 3

@@ -237,6 +237,7 @@ def test_a_failing_cluster_job_fails_the_run_and_a_rerun_completes_only_what_is_
 
 
 AFTER_TOXICITY = {"lm_rerlhf_toxicity_table": "results/lm/rerlhf_toxicity.",
+                  "lm_rerlhf_repeats_table": "results/lm/rerlhf_repeats.",
                   "paper_vs_reproduced": "results/paper_vs_reproduced."}
 """The rules downstream of toxicity, and the prefix of their outputs."""
 

@@ -83,7 +83,7 @@ def test_language_model_chain_outputs(workdir):
 def test_every_report_table_and_figure_has_rows_and_finite_numbers(workdir):
     config = yaml.safe_load((workdir / TINY).read_text())["lm"]
     tables = {name: pd.read_csv(workdir / OUT / f"results/lm/{name}.csv")
-              for name in ("classification", "starc", "rerlhf_toxicity", "ablations", "failure_pairs")}
+              for name in ("classification", "starc", "rerlhf_toxicity", "rerlhf_repeats", "ablations", "failure_pairs")}
     for name, table in tables.items():
         assert len(table) > 0, name
         markdown = (workdir / OUT / f"results/lm/{name}.md").read_text()
@@ -101,6 +101,9 @@ def test_every_report_table_and_figure_has_rows_and_finite_numbers(workdir):
     assert np.isfinite(numbers.to_numpy()).all()
     fa = toxicity[toxicity["role"] == "fa_irl"]  # FA-IRL − IRL over the same prompts, with a verdict
     assert len(fa) > 0 and fa["toxic_share_verdict"].isin(["holds", "contradicted", "inconclusive"]).all()
+    repeats = tables["rerlhf_repeats"]  # one run per reward: each row is its run's
+    assert len(repeats) == len(toxicity) and (repeats["n_runs"] == 1).all()
+    assert repeats["toxic_share"].tolist() == toxicity["toxic_share"].tolist()
     comparison = (workdir / OUT / "results/paper_vs_reproduced.md").read_text()
     assert "0.802" in comparison and "0.922" in comparison  # the paper's F1 and AUC beside ours
     figures = ["synthetic_benchmark", "lm_classification", "lm_starc", "lm_rerlhf_training", "lm_lambda_sweep",

@@ -28,7 +28,8 @@ def main() -> None:
     parser.add_argument("--judge", required=True, help="ground-truth judge directory (r*)")
     parser.add_argument("--evaluation-judge", required=True, help="evaluation judge directory")
     parser.add_argument("--base", required=True, help="the base policy: the reference of the log-ratios")
-    parser.add_argument("--name", required=True, help=f"'{BASE}', or the reward the policy was RLHF'd against")
+    parser.add_argument("--name", required=True, help=f"'{BASE}', or the RLHF run the policy is (its reward's name, "
+                                                       "-N for a repeat)")
     parser.add_argument("--policy", required=True, help="the policy to evaluate (for --name base, the --base directory)")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
@@ -43,7 +44,8 @@ def main() -> None:
     elif args.name not in params["rewards"]:
         raise ValueError(f"--name {args.name!r}: the config has no RLHF run named so (it has {sorted(params['rewards'])})")
     else:
-        check_rlhf_policy(args.policy, params["rlhf"], params["seed"], params["precision"], params["rewards"][args.name])
+        check_rlhf_policy(args.policy, params["rlhf"], params["rlhf_seeds"][args.name], params["precision"],
+                          params["rewards"][args.name])
     prompts = read_prompts(args.prompts, "eval")
     if len(prompts) < 2:
         raise ValueError(f"{args.prompts} has {len(prompts)} 'eval' prompt(s); the bootstrap intervals need at least 2: "

@@ -14,7 +14,7 @@ from __future__ import annotations
 import pandas as pd
 
 import _common
-from fairl.lm.stage_files import LOG_COLUMNS, read_scored_pairs, read_table
+from fairl.lm.stage_files import LOG_COLUMNS, parse_rlhf_run, read_scored_pairs, read_table
 from fairl.provenance import write_sidecar
 from fairl.report import lm_figures as lf
 from fairl.report import lm_tables as lt
@@ -31,16 +31,18 @@ def per_seed_with_design(args, design: pd.DataFrame, regime: str) -> pd.DataFram
 
 
 def rlhf_logs(entries: list[str], design: pd.DataFrame) -> pd.DataFrame:
-    """--log POLICY:REWARD=FILE entries as one table, with a readable label per reward."""
+    """--log POLICY:RUN=FILE entries as one table, with a readable label per reward (the repeats of a reward share
+    it; `run` tells them apart)."""
     labels = {"ground_truth": "ground-truth reward r*"}
     labels.update({slug(v): f"{'FA-IRL' if r != 'irl' else 'IRL'}: {v}" for v, r in zip(design["variant"], design["role"])})
     frames = []
     for key, path in _common.named_paths(entries, "--log").items():
-        policy, _, reward = key.rpartition(":")
+        policy, _, run = key.rpartition(":")
         if not policy:
-            raise SystemExit(f"--log takes POLICY:REWARD=FILE, got {key}={path}")
+            raise SystemExit(f"--log takes POLICY:RUN=FILE, got {key}={path}")
+        reward = parse_rlhf_run(run)[0]
         log = read_table(path, LOG_COLUMNS)
-        frames.append(log.assign(policy=policy, label=labels.get(reward, reward)))
+        frames.append(log.assign(policy=policy, run=run, label=labels.get(reward, reward)))
     logs = pd.concat(frames, ignore_index=True)
     for column in ("reward", "kl", "toxicity"):
         logs[column] = pd.to_numeric(logs[column], errors="coerce")

@@ -4,8 +4,9 @@
         --metrics smollm2-135m=results/lm/smollm2-135m/irl_metrics_per_seed.csv \
         --csv results/lm/classification.csv --markdown results/lm/classification.md
     # likewise: starc, ablations (--metrics); rerlhf_toxicity (--toxicity P=FILE);
-    # rerlhf_toxicity also takes --generations P=FILE; failure_pairs (--pairs P=FILE --features P=FILE --rewards P=DIR);
-    # paper_vs_reproduced (--claims --classification --starc --toxicity, the three tables above)
+    # rerlhf_toxicity also takes --generations P=FILE; rerlhf_repeats (--rerlhf-toxicity, the table before);
+    # failure_pairs (--pairs P=FILE --features P=FILE --rewards P=DIR);
+    # paper_vs_reproduced (--claims --classification --starc --toxicity: classification, starc, rerlhf_repeats)
 
 --params: {"variants": lm.irl.variants, "test_fraction": ..., "seed": first IRL seed, "report": {...}}.
 """
@@ -25,7 +26,8 @@ from fairl.report.paper_comparison import compare, comparison_markdown, load_cla
 from fairl.report.tables import to_markdown
 from fairl.variants import variant_design
 
-TABLES = ("classification", "starc", "ablations", "rerlhf_toxicity", "failure_pairs", "paper_vs_reproduced")
+TABLES = ("classification", "starc", "ablations", "rerlhf_toxicity", "rerlhf_repeats", "failure_pairs",
+          "paper_vs_reproduced")
 def write(table: pd.DataFrame, markdown: str, args, title: str, params: dict) -> None:
     numbers = table.select_dtypes("number")
     atomic_write_csv(table, args.csv)
@@ -73,7 +75,7 @@ def main() -> None:
     parser.add_argument("table", choices=TABLES)
     for name in ("--metrics", "--toxicity", "--generations", "--pairs", "--features", "--rewards"):
         parser.add_argument(name, action="append", help="POLICY=PATH, once per policy")
-    for name in ("--claims", "--classification", "--starc"):
+    for name in ("--claims", "--classification", "--starc", "--rerlhf-toxicity"):
         parser.add_argument(name)
     parser.add_argument("--csv", required=True)
     parser.add_argument("--markdown", required=True)
@@ -86,7 +88,8 @@ def main() -> None:
     if args.table == "paper_vs_reproduced":
         tables = {name: read_table(getattr(args, name), ["policy", "role", "objective", "variant"])
                   for name in ("classification", "starc")}
-        toxicity = read_table(args.toxicity[0], ["policy", "role", "objective", "variant", "judge", "toxic_share"])
+        toxicity = read_table(args.toxicity[0], ["policy", "role", "objective", "variant", "judge", "toxic_share",
+                                                 "unit"])
         table = compare(load_claims(args.claims), tables["classification"], tables["starc"], toxicity)
         title = (f"Paper vs reproduced ({params.get('config_label', 'this config')}; paper numbers from "
                  f"{_shown_path(args.claims)})")
@@ -98,10 +101,21 @@ def main() -> None:
                        for policy, path in _common.named_paths(args.generations, "--generations").items()}
         table = lt.rerlhf_toxicity_table(toxicity, design, generations, params["regime"], params["n_boot"],
                                          params["seed"])
+        # The seed named is the first repeat's; the labels of the other repeats' rows name theirs (rerlhf_repeats).
         title = ("Toxicity after re-RLHF on each reward (share of held-out generations a judge scores ≥ 0.5, "
                  f"bootstrap 95% interval over prompts; IRL rewards of seed {params['seed']}, "
                  f"{params['regime']} regime; FA-IRL − IRL paired over the same prompts)")
         return write(table, lt.toxicity_markdown(table), args, title, params)
+    if args.table == "rerlhf_repeats":
+        runs = read_table(args.rerlhf_toxicity, ["policy", "reward", "label", "role", "variant", "regime", "objective",
+                                                 *lt.TOXICITY_COLUMNS])
+        table = lt.rerlhf_repeats_table(runs, design)
+        counts = sorted(set(table.loc[table["role"] != "base", "n_runs"]))
+        runs_per_reward = "one run" if counts == [1] else f"{'–'.join(map(str, counts))} runs"
+        title = (f"Toxicity after RLHF on each reward, {runs_per_reward} per reward (share of held-out generations a "
+                 "judge scores ≥ 0.5; one run: its bootstrap 95% interval over prompts; several: mean over runs, "
+                 "Student-t 95% interval over them, differences paired by repeat)")
+        return write(table, lt.repeats_markdown(table), args, title, params)
     per_seed = lt.read_per_policy(_common.named_paths(args.metrics, "--metrics"), lt.PER_SEED_COLUMNS)
     build, metrics, title = {
         "classification": (lt.classification_table, lt.CLASSIFICATION_METRICS,

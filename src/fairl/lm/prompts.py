@@ -68,13 +68,18 @@ def load_insults(split_file: str = "train.csv", data_dir: str | Path | None = No
     return pd.DataFrame({"text": frame["Comment"].map(decode_comment), "label": frame["Insult"].astype(int)})
 
 
+def leading_words(text: str, k: int) -> str:
+    """The prompt cut from a comment: its first `k` words (split on whitespace) joined by single spaces."""
+    return " ".join(text.split()[:k])
+
+
 def insult_prompts(comments: pd.DataFrame, prompt_words: int, insults_only: bool = True) -> pd.DataFrame:
-    """Prompt = the first `prompt_words` words of a comment that has more words than that."""
+    """Prompt = the `leading_words` of a comment that has more than `prompt_words` words."""
     if insults_only:
         comments = comments[comments["label"] == 1]
-    words = comments["text"].str.split()
-    keep = words.str.len() > prompt_words
-    return pd.DataFrame({"text": words[keep].str[:prompt_words].str.join(" "), "source_score": comments["label"][keep]})
+    keep = comments["text"].str.split().str.len() > prompt_words
+    return pd.DataFrame({"text": comments["text"][keep].map(lambda text: leading_words(text, prompt_words)),
+                         "source_score": comments["label"][keep]})
 
 
 def rtp_prompts(dataset: str = "allenai/real-toxicity-prompts", min_toxicity: float = 0.3,

@@ -167,6 +167,30 @@ GROUND_TRUTH = "ground_truth"
 """The reward name of an RLHF run against r* (the others are re-RLHF runs, named by their reward file)."""
 
 
+REPEAT_SEPARATOR = "-"
+"""Between a reward's name and the repeat number in the name of an RLHF run; no reward name holds it (variant slugs
+are letters, digits and underscores)."""
+
+
+def rlhf_run(reward: str, repeat: int) -> str:
+    """The name of the `repeat`-th RLHF run (from 0) against `reward` (GROUND_TRUTH or a variant slug): the reward's
+    own name for the first run, `reward-1`, `reward-2`, ... for the repeats."""
+    if repeat < 0 or REPEAT_SEPARATOR in reward:
+        raise ValueError(f"no RLHF run {reward!r} repeat {repeat}: a repeat counts from 0, a reward name has no "
+                         f"{REPEAT_SEPARATOR!r}")
+    return reward if repeat == 0 else f"{reward}{REPEAT_SEPARATOR}{repeat}"
+
+
+def parse_rlhf_run(run: str) -> tuple[str, int]:
+    """(reward, repeat) of an RLHF run's name; the inverse of `rlhf_run`."""
+    reward, separator, repeat = run.partition(REPEAT_SEPARATOR)
+    if not separator:
+        return reward, 0
+    if not repeat.isdigit() or int(repeat) < 1 or str(int(repeat)) != repeat:
+        raise ValueError(f"{run!r} is not the name of an RLHF run: REWARD or REWARD{REPEAT_SEPARATOR}N with N ≥ 1")
+    return reward, int(repeat)
+
+
 def reward_label(extracted_reward: str | Path | None) -> str:
     """What an RLHF policy's sidecar names as its reward: r*, or the extracted reward's file name."""
     return GROUND_TRUTH if extracted_reward is None else f"extracted:{Path(extracted_reward).name}"

@@ -21,6 +21,8 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
+from fairl.lm.prompts import leading_words
+
 log = logging.getLogger(__name__)
 
 HELD_OUT_SPLITS = ("pairs", "eval")
@@ -44,12 +46,12 @@ class WebTextConfig:
 def web_text_corpus(comments: pd.DataFrame, prompts: pd.DataFrame) -> list[str]:
     """The comments (column `text`) that no HELD_OUT_SPLITS prompt was cut from, in their order.
 
-    A prompt is a comment's first few words joined by single spaces (fairl.lm.prompts), so a comment is held out
-    when its first k words are a held-out prompt of k words."""
+    A prompt is a comment's `leading_words`, so a comment is held out when its leading k words are a held-out
+    prompt of k words."""
     held_out = set(prompts.loc[prompts["split"].isin(HELD_OUT_SPLITS), "text"])
     lengths = sorted({len(text.split()) for text in held_out})
     texts = comments["text"][comments["text"].str.len() > 0].tolist()
-    kept = [text for text in texts if not any(" ".join(text.split()[:k]) in held_out for k in lengths)]
+    kept = [text for text in texts if not any(leading_words(text, k) in held_out for k in lengths)]
     if not kept:
         raise ValueError("every comment of the web-text corpus is the source of a pairs or eval prompt; "
                          "add files to web_text.files")

@@ -1,8 +1,9 @@
 """Paired differences between two methods, their 95% interval, and the verdict word read from it.
 
 A difference between methods is reported as the mean of per-unit differences (unit: a seed,
-which fixes the split and the initialisation for both methods; or a prompt, for one re-RLHF run
-per reward) with a 95% interval, and the verdict comes from the interval, never from the mean:
+which fixes the split and the initialisation for both methods; a repeat of re-RLHF, which fixes
+the RL seed and the IRL seed of both rewards; or a prompt, for one re-RLHF run per reward) with a
+95% interval, and the verdict comes from the interval, never from the mean:
 
 - `holds`: the interval excludes 0 on the side the paper claims;
 - `contradicted`: it excludes 0 on the other side;

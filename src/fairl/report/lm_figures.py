@@ -63,13 +63,14 @@ def plot_starc(data: pd.DataFrame, paths: list[str | Path]) -> None:
 
 
 def plot_rerlhf_training(logs: pd.DataFrame, smoothing: int, paths: list[str | Path]) -> None:
-    """Batch toxicity, training reward and KL over RLHF steps, one line per reward (rolling mean)."""
+    """Batch toxicity, training reward and KL over RLHF steps, one line per reward (rolling mean of each run; with
+    several runs of a reward, their mean and its 95% band)."""
     _theme()
     policies = list(dict.fromkeys(logs["policy"]))
     metrics = [m for m in LOG_METRICS if logs[m].notna().any()]
     fig, axes = plt.subplots(len(metrics), len(policies), figsize=(max(8.0, 5.5 * len(policies)), 3.2 * len(metrics)),
                              squeeze=False, constrained_layout=True, sharex="col")
-    smooth = logs.sort_values("step").groupby(["policy", "label"], sort=False)
+    smooth = logs.sort_values("step").groupby(["policy", "run"], sort=False)
     for row, metric in enumerate(metrics):
         smoothed = logs.assign(**{metric: smooth[metric].transform(lambda s: s.rolling(smoothing, min_periods=1).mean())})
         for col, policy in enumerate(policies):

@@ -14,9 +14,9 @@ import pandas as pd
 
 from fairl.irl import LinearReward
 from fairl.lm.extraction import informative, pair_split
-from fairl.lm.stage_files import read_table
+from fairl.lm.stage_files import parse_rlhf_run, read_table, rlhf_run
 from fairl.lm.toxicity import toxic_column
-from fairl.metrics import verdict
+from fairl.metrics import paired_t_interval, verdict
 from fairl.metrics.bootstrap import bootstrap_difference
 from fairl.report.tables import add_starc_reduction, paired_differences, summarise
 from fairl.variants import slug
@@ -112,22 +112,26 @@ def ablation_table(per_seed: pd.DataFrame, design: pd.DataFrame) -> pd.DataFrame
 
 def rerlhf_toxicity_table(toxicity: pd.DataFrame, design: pd.DataFrame, generations: dict[str, pd.DataFrame],
                           regime: str, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
-    """Toxicity of the base policy and of each policy re-RLHF'd on a reward (extracted in `regime`), under
-    every judge; FA-IRL rows also carry the paired difference to standard IRL over prompts."""
+    """Toxicity of the base policy and of each RLHF run on a reward (extracted in `regime`), under every judge;
+    FA-IRL rows also carry the paired difference over prompts to the standard IRL of the same repeat.
+    `toxicity["reward"]` names the runs (fairl.lm.stage_files.rlhf_run); a repeat's label says which."""
     by_slug = {slug(v): row for v, row in design.set_index("variant", drop=False).iterrows()}
     labels = {"base": ("base", "base policy", "", ""), "ground_truth": ("ground_truth", "ground-truth reward r*", "", "")}
     rows, regimes = [], []
-    for reward in toxicity["reward"]:
+    for run in toxicity["reward"]:
+        reward, repeat = parse_rlhf_run(run)
+        repeated = f", repeat {repeat}" if repeat else ""
         if reward in labels:
-            rows.append(labels[reward])
+            role, label, variant, objective = labels[reward]
+            rows.append((role, label + repeated, variant, objective))
             regimes.append("")
         elif reward in by_slug:
             row = by_slug[reward]
             name = {"irl": "IRL", "fa_irl": "FA-IRL"}.get(row["role"], f"FA-IRL ({row['ablation']})")
-            rows.append((row["role"], f"{name}: {row['variant']}", row["variant"], row["objective"]))
+            rows.append((row["role"], f"{name}: {row['variant']}{repeated}", row["variant"], row["objective"]))
             regimes.append(regime)
         else:
-            raise ValueError(f"toxicity table has reward {reward!r}, neither base, ground_truth nor an IRL variant "
+            raise ValueError(f"toxicity table has reward {run!r}, neither base, ground_truth nor an IRL variant "
                              "of the config: it is from another configuration; rebuild it")
     role, label, variant, objective = zip(*rows)
     table = toxicity.assign(role=role, label=label, variant=variant, objective=objective, regime=regimes)
@@ -138,24 +142,110 @@ def rerlhf_toxicity_table(toxicity: pd.DataFrame, design: pd.DataFrame, generati
 
 def _versus_standard_irl(table: pd.DataFrame, design: pd.DataFrame, generations: dict[str, pd.DataFrame],
                          n_boot: int, seed: int) -> pd.DataFrame:
-    """Per FA-IRL row: toxic share minus that of the standard IRL of its objective re-RLHF'd alongside,
-    paired over the same prompts (bootstrap 95% interval), and the verdict on 'FA-IRL is less toxic'."""
+    """Per FA-IRL row: toxic share minus that of the standard IRL of its objective re-RLHF'd alongside (the same
+    repeat), paired over the same prompts (bootstrap 95% interval), and the verdict on 'FA-IRL is less toxic'."""
     base_of = dict(zip(design["variant"], design["base_variant"]))
     columns = [f"toxic_share_{c}" for c in ("diff", "diff_low", "diff_high", "n_paired", "verdict")]
     out = pd.DataFrame(index=table.index, columns=columns, dtype=object)
     for i, row in table.iterrows():
         base = base_of.get(row["variant"]) if row["role"] in ("fa_irl", "ablation") else None
-        if not isinstance(base, str) or slug(base) not in set(table.loc[table["policy"] == row["policy"], "reward"]):
+        if not isinstance(base, str):
+            continue
+        irl_run = rlhf_run(slug(base), parse_rlhf_run(row["reward"])[1])
+        if irl_run not in set(table.loc[table["policy"] == row["policy"], "reward"]):
             continue
         frame = generations[row["policy"]]
         column = toxic_column(row["judge"])
         if column not in frame:
             raise ValueError(f"the generations of {row['policy']} have no column {column!r}: rebuild the toxicity stage")
         flags = {r: g.set_index("prompt_id")[column] for r, g in frame.groupby("reward")}
-        fa, irl = flags[row["reward"]], flags[slug(base)].reindex(flags[row["reward"]].index)
+        fa, irl = flags[row["reward"]], flags[irl_run].reindex(flags[row["reward"]].index)
         diff, low, high = bootstrap_difference(fa.to_numpy(bool), irl.to_numpy(bool), n_boot, seed)
         out.loc[i] = [diff, low, high, len(fa), verdict(low, high, "lower")]
     return out
+
+
+REPEATS_INTERVALS = {"toxic_share": ("ci_low", "ci_high"), "diff_vs_reference": ("diff_ci_low", "diff_ci_high"),
+                     "diff_vs_r_star": ("diff_vs_r_star_low", "diff_vs_r_star_high"),
+                     "toxic_share_diff": ("toxic_share_diff_low", "toxic_share_diff_high")}
+"""Each quantity of the repeats table and the columns of its 95% interval."""
+
+
+def rerlhf_repeats_table(toxicity: pd.DataFrame, design: pd.DataFrame) -> pd.DataFrame:
+    """Each reward's RLHF runs (rows of the rerlhf_toxicity table) summarised, per policy and judge.
+
+    With one run per reward the row is that run's, its intervals over prompts (paired bootstrap; `unit` prompts).
+    With several, every quantity is the mean over runs with a Student-t 95% interval over them (`unit` runs):
+    the toxic share, its difference to the base policy, to r*'s run of the same repeat, and, on FA-IRL rows, to
+    the standard IRL run of the same repeat (same RL seed, rewards fitted on the same IRL split), with the verdict
+    on 'FA-IRL is less toxic' read from that interval."""
+    parsed = toxicity["reward"].map(parse_rlhf_run)
+    table = toxicity.assign(run=toxicity["reward"], reward=parsed.str[0], repeat=parsed.str[1])
+    keys = ["policy", "reward", "judge"]
+    share = table.set_index(["policy", "reward", "judge", "repeat"])["toxic_share"]
+    base_of = dict(zip(design["variant"], design["base_variant"]))
+    rows = []
+    for (policy, reward, judge), runs in table.groupby(keys, sort=False):
+        first = runs.iloc[0]
+        row = {c: first[c] for c in ("policy", "reward", "role", "variant", "regime", "objective", "judge")}
+        row["label"] = first["label"]
+        n_runs = len(runs)
+        row.update(n_runs=n_runs, unit="prompts" if n_runs == 1 else "runs",
+                   mean_r_star=runs["mean_r_star"].mean(), kl_to_base=runs["kl_to_base"].mean(),
+                   n_prompts=int(runs["n_prompts"].iloc[0]))
+        if n_runs == 1:
+            for quantity, (low, high) in REPEATS_INTERVALS.items():
+                if quantity in first and quantity != "diff_vs_r_star":
+                    row.update({quantity: first[quantity], low: first[low], high: first[high]})
+            row["toxic_share_n_paired"] = first.get("toxic_share_n_paired")
+        else:
+            def over_runs(values, quantity, row=row):
+                mean, low, high, n = paired_t_interval(values)
+                low_name, high_name = REPEATS_INTERVALS[quantity]
+                row.update({quantity: mean, low_name: low, high_name: high})
+                return n
+
+            repeats = runs["repeat"].to_numpy()
+            shares = runs["toxic_share"].to_numpy(np.float64)
+            over_runs(shares, "toxic_share")
+            over_runs(runs["diff_vs_reference"].to_numpy(np.float64), "diff_vs_reference")
+            if first["role"] not in ("base", "ground_truth"):
+                r_star = share.reindex([(policy, "ground_truth", judge, r) for r in repeats]).to_numpy(np.float64)
+                over_runs(shares - r_star, "diff_vs_r_star")
+            irl = base_of.get(first["variant"]) if first["role"] in ("fa_irl", "ablation") else None
+            if isinstance(irl, str) and (policy, slug(irl), judge, repeats[0]) in share.index:
+                baseline = share.reindex([(policy, slug(irl), judge, r) for r in repeats]).to_numpy(np.float64)
+                row["toxic_share_n_paired"] = over_runs(shares - baseline, "toxic_share_diff")
+        if pd.notna(row.get("toxic_share_diff")):
+            row["toxic_share_verdict"] = verdict(row["toxic_share_diff_low"], row["toxic_share_diff_high"], "lower")
+        rows.append(row)
+    columns = ["policy", "reward", "label", "role", "variant", "regime", "objective", "judge", "n_runs", "unit",
+               *[c for quantity, bounds in REPEATS_INTERVALS.items() for c in (quantity, *bounds)],
+               "toxic_share_n_paired", "toxic_share_verdict", "mean_r_star", "kl_to_base", "n_prompts"]
+    return pd.DataFrame(rows).reindex(columns=columns)
+
+
+def repeats_markdown(table: pd.DataFrame) -> str:
+    """The repeats table with each quantity as 'x [low, high]' in percent or percentage points."""
+    def cell(value, low, high, sign="+"):
+        if pd.isna(value):
+            return ""
+        bounds = f" [{100 * low:.1f}, {100 * high:.1f}]" if pd.notna(low) and pd.notna(high) else ""
+        return f"{100 * value:{sign}.1f}{bounds}"
+
+    def column(quantity, sign="+"):
+        low, high = REPEATS_INTERVALS[quantity]
+        return [cell(*v, sign=sign) for v in zip(table[quantity], table[low], table[high])]
+
+    shown = pd.DataFrame({
+        "policy": table["policy"], "reward": table["label"], "judge": table["judge"], "runs": table["n_runs"],
+        "interval over": table["unit"], "% toxic [95% CI]": column("toxic_share", sign=""),
+        "Δ vs base, pp": column("diff_vs_reference"), "Δ vs r*, pp": column("diff_vs_r_star"),
+        "FA-IRL − IRL, pp": column("toxic_share_diff"), "verdict": table["toxic_share_verdict"].fillna(""),
+        "mean r*": [f"{v:.3f}" for v in table["mean_r_star"]],
+        "KL to base": [f"{v:.3f}" if np.isfinite(v) else "" for v in table["kl_to_base"].astype(float)],
+    })
+    return shown.to_markdown(index=False)
 
 
 def failure_pairs(pairs: pd.DataFrame, h_pos: np.ndarray, h_neg: np.ndarray, rewards: dict[str, LinearReward],

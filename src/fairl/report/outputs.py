@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-INPUT_KINDS = ("metrics", "toxicity", "generations", "rounds", "pairs", "features", "rewards", "runs")
+INPUT_KINDS = ("metrics", "toxicity", "generations", "rounds", "pairs", "features", "rewards", "runs",
+               "rerlhf_toxicity")
 """What a report script reads, per policy: IRL metrics, toxicity tables, evaluation generations, curriculum
-rounds, pairs, features, the first-seed rewards of every variant, and the RLHF runs (their step logs)."""
+rounds, pairs, features, the first-seed rewards of every variant, and the RLHF runs (their step logs); and one
+table of this layer, over every policy: the rerlhf_toxicity table."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,7 @@ LM_REPORT = (
     ReportOutput("table", "starc", ("metrics",)),
     ReportOutput("table", "ablations", ("metrics",)),
     ReportOutput("table", "rerlhf_toxicity", ("toxicity", "generations"), n_boot=True, split=True),
+    ReportOutput("table", "rerlhf_repeats", ("rerlhf_toxicity",)),
     ReportOutput("table", "failure_pairs", ("pairs", "features", "rewards"), ("top_k", "max_chars"), split=True, mem_mb=4000),
     ReportOutput("figure", "classification", ("metrics",), mem_mb=3000),
     ReportOutput("figure", "starc", ("metrics",), mem_mb=3000),

@@ -4,7 +4,8 @@ The paper's numbers are data (config/paper_claims.yaml), read by `load_claims`. 
 qualitative claim "FA-IRL beats IRL on m" is checked once per policy, optimisation regime,
 objective (max-margin, max-entropy) and judge, on the paired difference FA-IRL − IRL that the
 reproduced tables carry (`<m>_diff`, its 95% interval and verdict: over seeds for F1, AUC and
-STARC; over prompts, by a paired bootstrap, for one re-RLHF run per reward). The verdict word
+STARC; for re-RLHF toxicity over the runs of each reward, paired by repeat, or over prompts by a paired bootstrap
+for one run per reward: the `unit` of fairl.report.lm_tables.rerlhf_repeats_table). The verdict word
 comes from the interval (fairl.metrics.paired): holds, contradicted or inconclusive.
 """
 
@@ -45,8 +46,9 @@ DIFF_COLUMNS = ("diff", "diff_low", "diff_high", "n_paired", "verdict")
 
 
 def measurements(classification: pd.DataFrame, starc: pd.DataFrame, toxicity: pd.DataFrame) -> pd.DataFrame:
-    """Reproduced values in long form: policy, regime, metric, role, objective, variant, judge, value, sd,
-    and for FA-IRL rows the paired difference to IRL (diff, diff_low, diff_high, n_paired, verdict)."""
+    """Reproduced values in long form: policy, regime, metric, role, objective, variant, judge, value, sd, and for
+    FA-IRL rows the paired difference to IRL (diff, diff_low, diff_high, n_paired, verdict) and what it is paired
+    over (unit: seeds, runs or prompts)."""
     frames = []
     where = ["policy", "regime", "role", "objective", "variant"]
 
@@ -60,12 +62,13 @@ def measurements(classification: pd.DataFrame, starc: pd.DataFrame, toxicity: pd
         main = table[table["role"].isin(["irl", "fa_irl"])]
         for metric in metrics:
             frames.append(with_diff(main[where].assign(metric=metric, judge="", value=main[f"{metric}_mean"],
-                                                       sd=main[f"{metric}_sd"]), main, metric))
+                                                       sd=main[f"{metric}_sd"], unit="seeds"), main, metric))
     fa = starc[starc["role"] == "fa_irl"]
-    frames.append(fa[where].assign(metric="starc_reduction", judge="", value=fa["starc_reduction_vs_base"], sd=np.nan))
+    frames.append(fa[where].assign(metric="starc_reduction", judge="", value=fa["starc_reduction_vs_base"], sd=np.nan,
+                                   unit="seeds"))
     toxicity = toxicity.assign(regime=toxicity.get("regime", ""))
-    frames.append(with_diff(toxicity[[*where, "judge"]].assign(metric="toxic_share", value=toxicity["toxic_share"],
-                                                               sd=np.nan), toxicity, "toxic_share"))
+    frames.append(with_diff(toxicity[[*where, "judge", "unit"]].assign(metric="toxic_share", value=toxicity["toxic_share"],
+                                                                       sd=np.nan), toxicity, "toxic_share"))
     measured = pd.concat(frames, ignore_index=True)
     return measured.fillna({"regime": "", "objective": "", "variant": "", "judge": ""})
 
@@ -121,7 +124,7 @@ def check_claims(claims: list[dict], numbers: list[dict], measured: pd.DataFrame
                                      f"{fa['objective']} (no standard IRL of that objective, or a table written "
                                      "before paired differences: rebuild it)"})
                 continue
-            unit = "prompts" if claim["metric"] == "toxic_share" else "seeds"
+            unit = fa["unit"]
             rows.append({**base, **where, "reproduced": fa["diff"], "ci_low": fa["diff_low"], "ci_high": fa["diff_high"],
                          "n_paired": fa["n_paired"], "difference": fa["diff"] - paper if np.isfinite(paper) else np.nan,
                          "verdict": fa["verdict"],

@@ -85,7 +85,9 @@ def plot_rerlhf_training(logs: pd.DataFrame, smoothing: int, paths: list[str | P
         fig.legend(handles, labels, loc="outside lower center", ncol=min(3, len(labels)), title="RLHF reward")
     fig.align_ylabels(axes[:, 0])
     fig.get_layout_engine().set(w_pad=0.12)  # room for the y labels: without it the longest one touched the edge
-    fig.suptitle(f"(Re-)RLHF training on each reward\n(rolling mean over {smoothing} steps)")
+    runs = int(logs.groupby(["policy", "label"])["run"].nunique().max())
+    over_runs = f"; line: mean of {runs} runs, band: its 95% interval" if runs > 1 else ""
+    fig.suptitle(f"(Re-)RLHF training on each reward\n(rolling mean over {smoothing} steps{over_runs})")
     save(fig, paths)
 
 

@@ -17,7 +17,7 @@ import pandas as pd
 
 import _common
 from fairl.lm.policies import build_tiny_policy, convert_gguf, load_policy, packaged_gguf
-from fairl.lm.prompts import load_insults
+from fairl.lm.prompts import load_comments
 from fairl.lm.stage_files import read_prompts
 from fairl.lm.web_text import WebTextConfig, fine_tune, web_text_corpus
 from fairl.provenance import publish_with_sidecar
@@ -46,8 +46,7 @@ def web_text(params: dict, prompts: str, directory: Path) -> None:
     if "files" in settings:
         settings["files"] = tuple(settings["files"])
     config = WebTextConfig(**settings)
-    comments = pd.concat([load_insults(file) for file in config.files], ignore_index=True)
-    corpus = web_text_corpus(comments, read_prompts(prompts))
+    corpus = web_text_corpus(load_comments(config.files), read_prompts(prompts))
     model, tokenizer = load_policy(str(directory), device=params.get("device", "auto"))
     losses = fine_tune(model, tokenizer, corpus, config, seed=params.get("seed", 0))
     model.save_pretrained(directory)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import _common
 from fairl.io import atomic_write_parquet
-from fairl.lm.prompts import insult_prompts, load_insults, rtp_prompts, split_prompts
+from fairl.lm.prompts import insult_prompts, load_comments, rtp_prompts, split_prompts
 from fairl.provenance import write_sidecar
 
 
@@ -19,9 +19,7 @@ def main() -> None:
     params = args.params
     _common.log_run("prompts", params)
     if params["source"] == "insults":
-        import pandas as pd
-
-        comments = pd.concat([load_insults(name) for name in params["insults_files"]], ignore_index=True)
+        comments = load_comments(params["insults_files"])
         prompts = insult_prompts(comments, params["prompt_words"], params.get("insults_only", True))
     elif params["source"] == "rtp":
         prompts = rtp_prompts(params["dataset"], params["min_toxicity"], params.get("revision"))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -66,6 +67,11 @@ def load_insults(split_file: str = "train.csv", data_dir: str | Path | None = No
     if missing:
         raise ValueError(f"{path} lacks column(s) {sorted(missing)}; is it a Kaggle insults CSV?")
     return pd.DataFrame({"text": frame["Comment"].map(decode_comment), "label": frame["Insult"].astype(int)})
+
+
+def load_comments(files: Iterable[str], data_dir: str | Path | None = None) -> pd.DataFrame:
+    """The comments of several insults CSVs (`load_insults`), one table, in the order of `files`."""
+    return pd.concat([load_insults(file, data_dir) for file in files], ignore_index=True)
 
 
 def leading_words(text: str, k: int) -> str:

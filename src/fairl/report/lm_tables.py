@@ -195,7 +195,7 @@ def rerlhf_repeats_table(toxicity: pd.DataFrame, design: pd.DataFrame) -> pd.Dat
                    n_prompts=int(runs["n_prompts"].iloc[0]))
         if n_runs == 1:
             for quantity, (low, high) in REPEATS_INTERVALS.items():
-                if quantity in first and quantity != "diff_vs_r_star":
+                if quantity in first:  # all but diff_vs_r_star: a run's table holds no difference to r*
                     row.update({quantity: first[quantity], low: first[low], high: first[high]})
             row["toxic_share_n_paired"] = first.get("toxic_share_n_paired")
         else:
@@ -225,17 +225,20 @@ def rerlhf_repeats_table(toxicity: pd.DataFrame, design: pd.DataFrame) -> pd.Dat
     return pd.DataFrame(rows).reindex(columns=columns)
 
 
+def percent(value, low, high, sign: str = "") -> str:
+    """A share or a difference of shares as 'x [low, high]' in percent or percentage points (`sign` '+' for a
+    difference); '' where there is no value, no brackets where there is no interval."""
+    if pd.isna(value):
+        return ""
+    bounds = f" [{100 * low:.1f}, {100 * high:.1f}]" if pd.notna(low) and pd.notna(high) else ""
+    return f"{100 * value:{sign}.1f}{bounds}"
+
+
 def repeats_markdown(table: pd.DataFrame) -> str:
     """The repeats table with each quantity as 'x [low, high]' in percent or percentage points."""
-    def cell(value, low, high, sign="+"):
-        if pd.isna(value):
-            return ""
-        bounds = f" [{100 * low:.1f}, {100 * high:.1f}]" if pd.notna(low) and pd.notna(high) else ""
-        return f"{100 * value:{sign}.1f}{bounds}"
-
     def column(quantity, sign="+"):
         low, high = REPEATS_INTERVALS[quantity]
-        return [cell(*v, sign=sign) for v in zip(table[quantity], table[low], table[high])]
+        return [percent(*v, sign=sign) for v in zip(table[quantity], table[low], table[high])]
 
     shown = pd.DataFrame({
         "policy": table["policy"], "reward": table["label"], "judge": table["judge"], "runs": table["n_runs"],
@@ -300,17 +303,14 @@ def failure_counts(pairs: pd.DataFrame, h_pos: np.ndarray, h_neg: np.ndarray, re
 
 def toxicity_markdown(table: pd.DataFrame) -> str:
     """'% toxic [95% CI]' and the paired difference to the base policy in percentage points."""
-    def pct(share, low, high, sign=""):
-        return f"{100 * share:{sign}.1f} [{100 * low:.1f}, {100 * high:.1f}]"
-
     shown = pd.DataFrame({
         "policy": table["policy"], "reward": table["label"], "judge": table["judge"],
-        "% toxic [95% CI]": [pct(*v) for v in zip(table["toxic_share"], table["ci_low"], table["ci_high"])],
-        "Δ vs base, pp [95% CI]": [pct(*v, sign="+") for v in
+        "% toxic [95% CI]": [percent(*v) for v in zip(table["toxic_share"], table["ci_low"], table["ci_high"])],
+        "Δ vs base, pp [95% CI]": [percent(*v, sign="+") for v in
                                    zip(table["diff_vs_reference"], table["diff_ci_low"], table["diff_ci_high"])],
         "mean r*": [f"{v:.3f}" for v in table["mean_r_star"]],
         "KL to base": [f"{v:.3f}" if np.isfinite(v) else "" for v in table["kl_to_base"].astype(float)],
-        "FA-IRL − IRL, pp [95% CI]": [pct(*v, sign="+") if pd.notna(v[0]) else "" for v in
+        "FA-IRL − IRL, pp [95% CI]": [percent(*v, sign="+") for v in
                                       zip(table["toxic_share_diff"], table["toxic_share_diff_low"],
                                           table["toxic_share_diff_high"])],
         "verdict": table["toxic_share_verdict"].fillna(""),
